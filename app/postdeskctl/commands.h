@@ -1,0 +1,13 @@
+#pragma once
+
+#include <QStringList>
+
+// Each command group of postdeskctl is one function: it receives the arguments after the group name
+// (e.g. for `postdeskctl db migrate --db X` it receives {"migrate", "--db", "X"}), prints its result
+// on stdout and errors on stderr, and returns the process exit status.
+namespace Ctl {
+
+int runDb(const QStringList &args);
+int runDemo(const QStringList &args);
+
+} // namespace Ctl

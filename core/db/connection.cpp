@@ -1,0 +1,344 @@
+#include "connection.h"
+
+#include "common/logging.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <libpq-fe.h>
+
+#include <optional>
+#include <vector>
+
+namespace Db {
+
+namespace {
+
+bool contains(const QString &text, const char *needle)
+{
+    return text.contains(QLatin1String(needle), Qt::CaseInsensitive);
+}
+
+// libpq reports connection failures as text only (there is no SQLSTATE before a session exists),
+// so the kinds a person must tell apart are recognised by libpq's and the server's messages.
+Common::Error classifyConnectError(const QString &message, const ConnectionInfo &info)
+{
+    const QString where = info.describe();
+    if (contains(message, "password authentication failed")
+        || contains(message, "no password supplied") || contains(message, "authentication failed")
+        || contains(message, "no pg_hba.conf entry") || contains(message, "role \"")) {
+        return Common::makeError(
+                QStringLiteral("db.auth_failed"),
+                QStringLiteral("PostgreSQL refused the login (%1). Check the user name and "
+                               "password in the connection string, PGUSER/PGPASSWORD or "
+                               "~/.pgpass, and the server's pg_hba.conf.")
+                        .arg(where),
+                message);
+    }
+    if (contains(message, "database \"") && contains(message, "does not exist")) {
+        return Common::makeError(
+                QStringLiteral("db.missing"),
+                QStringLiteral("The database does not exist (%1). Create it (createdb NAME) or "
+                               "choose another with dbname=...")
+                        .arg(where),
+                message);
+    }
+    if (contains(message, "SSL") || contains(message, "certificate")) {
+        return Common::makeError(QStringLiteral("db.tls_failed"),
+                                 QStringLiteral("The TLS connection to PostgreSQL failed (%1). "
+                                                "Check sslmode, sslrootcert and the server's "
+                                                "certificate.")
+                                         .arg(where),
+                                 message);
+    }
+    if (contains(message, "could not connect") || contains(message, "Connection refused")
+        || contains(message, "No such file or directory") || contains(message, "timeout expired")
+        || contains(message, "could not translate host name") || contains(message, "server closed")
+        || contains(message, "the database system is starting up")
+        || contains(message, "the database system is shutting down")
+        || contains(message, "Network is unreachable") || contains(message, "No route to host")) {
+        return Common::makeError(QStringLiteral("db.unreachable"),
+                                 QStringLiteral("Cannot reach the PostgreSQL server (%1). Check "
+                                                "that it is running and that the host and port "
+                                                "are right.")
+                                         .arg(where),
+                                 message, Common::Retry::Transient);
+    }
+    return Common::makeError(QStringLiteral("db.connect_failed"),
+                             QStringLiteral("Could not connect to PostgreSQL (%1).").arg(where),
+                             message, Common::Retry::Transient);
+}
+
+bool isTransientState(const QByteArray &state)
+{
+    // Class 08 connection exceptions, 40001 serialization failure, 40P01 deadlock, class 53
+    // insufficient resources, 57P01..57P03 shutdown / cannot connect now.
+    return state.startsWith("08") || state == "40001" || state == "40P01" || state.startsWith("53")
+            || state == "57P01" || state == "57P02" || state == "57P03";
+}
+
+QByteArray toParameter(const QVariant &value, bool *isBinary)
+{
+    *isBinary = false;
+    switch (value.typeId()) {
+    case QMetaType::Bool:
+        return value.toBool() ? QByteArrayLiteral("t") : QByteArrayLiteral("f");
+    case QMetaType::QByteArray:
+        *isBinary = true;
+        return value.toByteArray();
+    case QMetaType::QDateTime:
+        return value.toDateTime().toUTC().toString(Qt::ISODateWithMs).toUtf8();
+    case QMetaType::QDate:
+        return value.toDate().toString(Qt::ISODate).toUtf8();
+    case QMetaType::QJsonObject:
+        return QJsonDocument(value.toJsonObject()).toJson(QJsonDocument::Compact);
+    case QMetaType::QJsonArray:
+        return QJsonDocument(value.toJsonArray()).toJson(QJsonDocument::Compact);
+    case QMetaType::QJsonDocument:
+        return value.toJsonDocument().toJson(QJsonDocument::Compact);
+    case QMetaType::QStringList:
+        return textArrayLiteral(value.toStringList()).toUtf8();
+    default:
+        return value.toString().toUtf8();
+    }
+}
+
+} // namespace
+
+QString textArrayLiteral(const QStringList &values)
+{
+    QString literal = QStringLiteral("{");
+    for (qsizetype i = 0; i < values.size(); ++i) {
+        if (i)
+            literal += u',';
+        literal += u'"';
+        for (QChar c : values.at(i)) {
+            if (c == u'"' || c == u'\\')
+                literal += u'\\';
+            literal += c;
+        }
+        literal += u'"';
+    }
+    return literal + u'}';
+}
+
+Connection::Connection(pg_conn *conn, ConnectionInfo info) : m_conn(conn), m_info(std::move(info))
+{
+}
+
+Connection::~Connection()
+{
+    PQfinish(m_conn);
+}
+
+Common::Result<std::unique_ptr<Connection>> Connection::open(const ConnectionInfo &info,
+                                                             const QString &applicationName)
+{
+    // Keywords and values as arrays, so nothing in a value needs quoting. expand_dbname lets a
+    // dbname that is itself a connection string or URI expand, as psql does.
+    ConnectionInfo effective = info;
+    if (!applicationName.isEmpty() && info.value(QStringLiteral("application_name")).isEmpty())
+        effective = effective.with(QStringLiteral("application_name"), applicationName);
+    if (effective.value(QStringLiteral("connect_timeout")).isEmpty()
+        && qEnvironmentVariableIsEmpty("PGCONNECT_TIMEOUT"))
+        effective = effective.with(QStringLiteral("connect_timeout"), QStringLiteral("10"));
+
+    QList<QByteArray> storage;
+    storage.reserve(effective.options().size() * 2);
+    std::vector<const char *> keywords;
+    std::vector<const char *> values;
+    for (const auto &[key, value] : effective.options()) {
+        storage.append(key.toUtf8());
+        keywords.push_back(storage.constLast().constData());
+        storage.append(value.toUtf8());
+        values.push_back(storage.constLast().constData());
+    }
+    keywords.push_back(nullptr);
+    values.push_back(nullptr);
+
+    PGconn *conn = PQconnectdbParams(keywords.data(), values.data(), 0);
+    if (!conn) {
+        return Common::fail(QStringLiteral("db.connect_failed"),
+                            QStringLiteral("Could not allocate a PostgreSQL connection."));
+    }
+    if (PQstatus(conn) != CONNECTION_OK) {
+        const QString message = QString::fromUtf8(PQerrorMessage(conn)).trimmed();
+        PQfinish(conn);
+        return Common::fail(classifyConnectError(message, info));
+    }
+    auto connection = std::unique_ptr<Connection>(new Connection(conn, info));
+    // Predictable text forms for the typed accessors, whatever the server's defaults are.
+    if (auto set = connection->execScript(
+                QStringLiteral("SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; "
+                               "SET IntervalStyle = 'iso_8601'; SET client_encoding = 'UTF8'"));
+        !set) {
+        return Common::fail(set.error());
+    }
+    return connection;
+}
+
+Common::Error Connection::errorFromResult(const char *what, pg_result *result) const
+{
+    const QByteArray state = result ? QByteArray(PQresultErrorField(result, PG_DIAG_SQLSTATE))
+                                    : QByteArray();
+    QString message = result ? QString::fromUtf8(PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY))
+                             : QString();
+    if (message.isEmpty())
+        message = QString::fromUtf8(PQerrorMessage(m_conn)).trimmed();
+    if (PQstatus(m_conn) != CONNECTION_OK) {
+        return Common::makeError(QStringLiteral("db.connection_lost"),
+                                 QStringLiteral("The connection to PostgreSQL was lost (%1).")
+                                         .arg(m_info.describe()),
+                                 message, Common::Retry::Transient);
+    }
+    QString detail = message;
+    if (!state.isEmpty())
+        detail = QString::fromLatin1(state) + QStringLiteral(": ") + message;
+    if (const char *hint = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_HINT) : nullptr)
+        detail += QStringLiteral(" (hint: ") + QString::fromUtf8(hint) + u')';
+    return Common::makeError(QStringLiteral("db.query_failed"),
+                             QStringLiteral("A database %1 failed: %2")
+                                     .arg(QLatin1String(what), message),
+                             detail,
+                             isTransientState(state) ? Common::Retry::Transient
+                                                     : Common::Retry::Permanent);
+}
+
+Common::Result<QueryResult> Connection::exec(const QString &sql, const QVariantList &params)
+{
+    const QByteArray statement = sql.toUtf8();
+    std::vector<QByteArray> storage(params.size());
+    std::vector<const char *> values(params.size());
+    std::vector<int> lengths(params.size());
+    std::vector<int> formats(params.size());
+    for (qsizetype i = 0; i < params.size(); ++i) {
+        const QVariant &param = params.at(i);
+        if (param.isNull()) {
+            values[i] = nullptr;
+            continue;
+        }
+        bool binary = false;
+        storage[i] = toParameter(param, &binary);
+        values[i] = storage[i].constData();
+        lengths[i] = int(storage[i].size());
+        formats[i] = binary ? 1 : 0;
+    }
+    PGresult *result = PQexecParams(m_conn, statement.constData(), int(params.size()), nullptr,
+                                    values.data(), lengths.data(), formats.data(), 0);
+    const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        Common::Error error = errorFromResult("query", result);
+        PQclear(result);
+        return Common::fail(std::move(error));
+    }
+    return QueryResult(result);
+}
+
+Common::Status Connection::execScript(const QString &sql)
+{
+    const QByteArray script = sql.toUtf8();
+    PGresult *result = PQexec(m_conn, script.constData());
+    const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        Common::Error error = errorFromResult("statement", result);
+        PQclear(result);
+        return Common::fail(std::move(error));
+    }
+    PQclear(result);
+    return {};
+}
+
+void Connection::rollback()
+{
+    if (PQtransactionStatus(m_conn) != PQTRANS_IDLE)
+        PQclear(PQexec(m_conn, "ROLLBACK"));
+}
+
+Common::Result<qint64> Connection::copyIn(const QString &copySql, const QByteArray &data)
+{
+    PGresult *result = PQexec(m_conn, copySql.toUtf8().constData());
+    if (!result || PQresultStatus(result) != PGRES_COPY_IN) {
+        Common::Error error = errorFromResult("COPY", result);
+        PQclear(result);
+        return Common::fail(std::move(error));
+    }
+    PQclear(result);
+    // Send in chunks so that a large batch does not need one giant libpq buffer.
+    constexpr qsizetype chunk = 1 << 20;
+    for (qsizetype offset = 0; offset < data.size(); offset += chunk) {
+        const qsizetype length = std::min(chunk, data.size() - offset);
+        if (PQputCopyData(m_conn, data.constData() + offset, int(length)) != 1)
+            break;
+    }
+    PQputCopyEnd(m_conn, nullptr);
+    qint64 rows = 0;
+    std::optional<Common::Error> failure;
+    while (PGresult *r = PQgetResult(m_conn)) {
+        if (PQresultStatus(r) == PGRES_COMMAND_OK)
+            rows = QByteArray(PQcmdTuples(r)).toLongLong();
+        else if (!failure)
+            failure = errorFromResult("COPY", r);
+        PQclear(r);
+    }
+    if (failure)
+        return Common::fail(*failure);
+    return rows;
+}
+
+Common::Status Connection::listen(const QString &channel)
+{
+    char *identifier = PQescapeIdentifier(m_conn, channel.toUtf8().constData(),
+                                          size_t(channel.toUtf8().size()));
+    if (!identifier)
+        return Common::fail(errorFromResult("LISTEN", nullptr));
+    const QString sql = QStringLiteral("LISTEN ") + QString::fromUtf8(identifier);
+    PQfreemem(identifier);
+    return execScript(sql);
+}
+
+QList<Notification> Connection::takeNotifications()
+{
+    QList<Notification> notifications;
+    PQconsumeInput(m_conn);
+    while (PGnotify *notify = PQnotifies(m_conn)) {
+        notifications.append({QString::fromUtf8(notify->relname),
+                              QString::fromUtf8(notify->extra), notify->be_pid});
+        PQfreemem(notify);
+    }
+    return notifications;
+}
+
+int Connection::socketDescriptor() const
+{
+    return PQsocket(m_conn);
+}
+
+bool Connection::isAlive() const
+{
+    return PQstatus(m_conn) == CONNECTION_OK;
+}
+
+Common::Status Connection::ping()
+{
+    return execScript(QStringLiteral("SELECT 1"));
+}
+
+int Connection::serverVersion() const
+{
+    return PQserverVersion(m_conn);
+}
+
+QString Connection::serverVersionString() const
+{
+    const int version = serverVersion();
+    return QStringLiteral("%1.%2").arg(version / 10000).arg(version % 10000);
+}
+
+int Connection::backendPid() const
+{
+    return PQbackendPID(m_conn);
+}
+
+} // namespace Db

@@ -1,0 +1,87 @@
+#pragma once
+
+#include "common/result.h"
+#include "connectioninfo.h"
+#include "queryresult.h"
+
+#include <QList>
+#include <QString>
+#include <QVariant>
+
+#include <memory>
+
+struct pg_conn;
+
+namespace Db {
+
+struct Notification
+{
+    QString channel;
+    QString payload;
+    int serverPid = 0;
+};
+
+// One libpq connection. It belongs to the thread that uses it: every thread (GUI worker, send
+// worker, HTTP server worker) opens its own. All SQL goes through exec() with parameters; values are
+// never spliced into statement text.
+//
+// Errors carry the SQLSTATE in detail and are transient when retrying can help (connection lost,
+// serialization failure, deadlock, server shutting down).
+class Connection
+{
+public:
+    Q_DISABLE_COPY_MOVE(Connection)
+    ~Connection();
+
+    // Connects; an error says plainly whether the server is unreachable, the login was refused or
+    // the database does not exist, and what to do about it.
+    static Common::Result<std::unique_ptr<Connection>> open(const ConnectionInfo &info,
+                                                            const QString &applicationName = {});
+
+    const ConnectionInfo &info() const { return m_info; }
+
+    // Runs one statement with $1..$n parameters. A null QVariant is SQL NULL; QByteArray is sent as
+    // bytea; bool, numbers, QDateTime, QJsonObject/QJsonArray and QStringList (as text[]) are
+    // converted to PostgreSQL's text forms.
+    Common::Result<QueryResult> exec(const QString &sql, const QVariantList &params = {});
+
+    // Runs several statements without parameters (migrations, scripts).
+    Common::Status execScript(const QString &sql);
+
+    Common::Status begin() { return execScript(QStringLiteral("BEGIN")); }
+    Common::Status commit() { return execScript(QStringLiteral("COMMIT")); }
+    void rollback();
+
+    // COPY ... FROM STDIN with the given data (text or CSV as the statement says).
+    Common::Result<qint64> copyIn(const QString &copySql, const QByteArray &data);
+
+    // LISTEN on a channel; notifications are collected with takeNotifications() once the socket
+    // is readable (see socketDescriptor()).
+    Common::Status listen(const QString &channel);
+    QList<Notification> takeNotifications();
+    int socketDescriptor() const;
+
+    // True while the server is reachable as far as libpq knows (after the last call).
+    bool isAlive() const;
+    // A round trip to the server.
+    Common::Status ping();
+
+    int serverVersion() const; // e.g. 150018
+    QString serverVersionString() const; // e.g. "15.18"
+    int backendPid() const;
+
+    // Escape hatch for what this class does not cover (pipelining, binary COPY). Use sparingly.
+    pg_conn *handle() const { return m_conn; }
+
+private:
+    Connection(pg_conn *conn, ConnectionInfo info);
+    Common::Error errorFromResult(const char *what, struct pg_result *result) const;
+
+    pg_conn *m_conn = nullptr;
+    ConnectionInfo m_info;
+};
+
+// Quotes a text[] literal for a parameter: {"a","b\"c"}.
+QString textArrayLiteral(const QStringList &values);
+
+} // namespace Db

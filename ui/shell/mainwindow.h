@@ -1,0 +1,47 @@
+#pragma once
+
+#include "db/databaseconfig.h"
+
+#include <QMainWindow>
+#include <QMap>
+
+#include <memory>
+
+class ConnectionIndicator;
+class Page;
+class QStackedWidget;
+class Sidebar;
+
+namespace Db {
+class AsyncDatabase;
+}
+
+// The main window: the sidebar, the pages and, in the status bar, the database link.
+class MainWindow final : public QMainWindow
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MainWindow)
+
+public:
+    explicit MainWindow(const Db::DatabaseConfig &config, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    static QStringList pageNames();
+    bool showPage(const QString &name);
+    QString currentPage() const;
+    Page *page(const QString &name) const { return m_pages.value(name); }
+
+    ConnectionIndicator *connectionIndicator() const { return m_indicator; }
+    Db::AsyncDatabase *database() const { return m_database.get(); }
+
+private:
+    void connectTo(const Db::DatabaseConfig &config);
+    void addPage(const QString &name, const QString &label, Page *page);
+    void handleLinkStateChanged(int state);
+
+    Sidebar *m_sidebar = nullptr;
+    QStackedWidget *m_stack = nullptr;
+    ConnectionIndicator *m_indicator = nullptr;
+    QMap<QString, Page *> m_pages;
+    std::unique_ptr<Db::AsyncDatabase> m_database;
+};
