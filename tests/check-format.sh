@@ -8,14 +8,13 @@ if [ -z "$cf" ]; then
     echo "clang-format is not installed (apt-get install clang-format)" >&2
     exit 1
 fi
-bad=()
-while IFS= read -r -d '' f; do
-    if ! "$cf" --dry-run --Werror "$f" >/dev/null 2>&1; then
-        bad+=("$f")
-    fi
-done < <(git ls-files -z --cached --others --exclude-standard -- '*.cpp' '*.h' 2>/dev/null)
-if [ ${#bad[@]} -gt 0 ]; then
-    echo "These files are not formatted; run: $cf -i ${bad[*]}" >&2
+mapfile -d '' files < <(git ls-files -z --cached --others --exclude-standard -- '*.cpp' '*.h' 2>/dev/null)
+[ ${#files[@]} -gt 0 ] || { echo "no C++ files found" >&2; exit 1; }
+# One run over every file; clang-format names each file that differs in its warnings.
+report=$("$cf" --dry-run --Werror "${files[@]}" 2>&1 >/dev/null)
+if [ -n "$report" ]; then
+    bad=$(printf '%s\n' "$report" | grep -oE '^[^:]+\.(cpp|h):' | tr -d ':' | sort -u | tr '\n' ' ')
+    echo "These files are not formatted; run: $cf -i $bad" >&2
     exit 1
 fi
-echo "all C++ files are formatted"
+echo "all ${#files[@]} C++ files are formatted"

@@ -25,16 +25,43 @@ void TestConnectionInfo::parsesKeywordsAndUris_data()
     QTest::addColumn<QString>("user");
     QTest::addColumn<QString>("sslmode");
 
-    QTest::newRow("keywords") << "host=db.example.org port=6543 dbname=mail user=alice sslmode=verify-full"
-                              << "db.example.org" << "6543" << "mail" << "alice" << "verify-full";
+    QTest::newRow("keywords")
+            << "host=db.example.org port=6543 dbname=mail user=alice sslmode=verify-full"
+            << "db.example.org"
+            << "6543"
+            << "mail"
+            << "alice"
+            << "verify-full";
     QTest::newRow("uri") << "postgresql://alice@db.example.org:6543/mail?sslmode=require"
-                         << "db.example.org" << "6543" << "mail" << "alice" << "require";
-    QTest::newRow("short uri") << "postgres://db/mail" << "db" << "" << "mail" << "" << "";
-    QTest::newRow("quoted value") << "dbname='my db' host=/run/pg" << "/run/pg" << "" << "my db"
-                                  << "" << "";
+                         << "db.example.org"
+                         << "6543"
+                         << "mail"
+                         << "alice"
+                         << "require";
+    QTest::newRow("short uri") << "postgres://db/mail"
+                               << "db"
+                               << ""
+                               << "mail"
+                               << ""
+                               << "";
+    QTest::newRow("quoted value") << "dbname='my db' host=/run/pg"
+                                  << "/run/pg"
+                                  << ""
+                                  << "my db"
+                                  << ""
+                                  << "";
     QTest::newRow("socket in uri") << "postgresql:///mail?host=/var/run/postgresql"
-                                   << "/var/run/postgresql" << "" << "mail" << "" << "";
-    QTest::newRow("empty: all from PG* variables") << "" << "" << "" << "" << "" << "";
+                                   << "/var/run/postgresql"
+                                   << ""
+                                   << "mail"
+                                   << ""
+                                   << "";
+    QTest::newRow("empty: all from PG* variables") << ""
+                                                   << ""
+                                                   << ""
+                                                   << ""
+                                                   << ""
+                                                   << "";
 }
 
 void TestConnectionInfo::parsesKeywordsAndUris()

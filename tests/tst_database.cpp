@@ -50,10 +50,11 @@ void TestDatabase::initTestCase()
     m_tcpPort = TestSupport::requiredEnv("POSTDESK_TEST_TCP_PORT");
     auto connection = open(m_schema);
     QVERIFY(connection);
-    QVERIFY(connection->execScript(QStringLiteral(
-            "CREATE TABLE t (id int, name text, flag bool, at timestamptz, doc jsonb, blob bytea, tags text[]);"
-            "DROP ROLE IF EXISTS pd_password_user;"
-            "CREATE ROLE pd_password_user LOGIN PASSWORD 'right-password'")));
+    QVERIFY(connection->execScript(
+            QStringLiteral("CREATE TABLE t (id int, name text, flag bool, at timestamptz, doc "
+                           "jsonb, blob bytea, tags text[]);"
+                           "DROP ROLE IF EXISTS pd_password_user;"
+                           "CREATE ROLE pd_password_user LOGIN PASSWORD 'right-password'")));
 }
 
 void TestDatabase::parametersRoundTrip()
@@ -70,9 +71,9 @@ void TestDatabase::parametersRoundTrip()
     QCOMPARE(inserted->toInt(0, 0), 42);
     QCOMPARE(inserted->affectedRows(), 1);
 
-    auto row = connection->exec(QStringLiteral(
-            "SELECT id, name, flag, at, doc, blob, tags[1], tags[2], NULL::text FROM t WHERE id = $1"),
-            {42});
+    auto row = connection->exec(QStringLiteral("SELECT id, name, flag, at, doc, blob, tags[1], "
+                                               "tags[2], NULL::text FROM t WHERE id = $1"),
+                                {42});
     QVERIFY(row);
     QCOMPARE(row->rowCount(), 1);
     QCOMPARE(row->value(0, 0).toLongLong(), 42);
@@ -186,8 +187,8 @@ void TestDatabase::wrongPassword()
     QVERIFY2(connection.error().message.contains(QStringLiteral("pgpass")),
              qPrintable(connection.error().message));
 
-    auto right = Db::Connection::open(info->with(QStringLiteral("password"),
-                                                 QStringLiteral("right-password")));
+    auto right = Db::Connection::open(
+            info->with(QStringLiteral("password"), QStringLiteral("right-password")));
     QVERIFY2(right, qPrintable(right ? QString() : right.error().toString()));
 }
 

@@ -23,7 +23,8 @@ private:
 
 void TestDemoData::initTestCase()
 {
-    auto connection = Db::Connection::open(TestSupport::freshSchema(QStringLiteral("tst_demodata")));
+    auto connection = Db::Connection::open(
+            TestSupport::freshSchema(QStringLiteral("tst_demodata")));
     QVERIFY(connection);
     m_connection = std::move(*connection);
     QVERIFY(Db::Migrator(*m_connection).migrate());
@@ -42,20 +43,24 @@ void TestDemoData::loadsABelievableMonth()
              qPrintable(QString::number(m_summary.messages)));
     QVERIFY(m_summary.events > m_summary.messages);
 
-    auto states = m_connection->exec(QStringLiteral("SELECT DISTINCT state FROM messages ORDER BY 1"));
+    auto states = m_connection->exec(
+            QStringLiteral("SELECT DISTINCT state FROM messages ORDER BY 1"));
     QVERIFY(states);
     QStringList seen;
     for (int i = 0; i < states->rowCount(); ++i)
         seen << states->text(i, 0);
-    QCOMPARE(seen, (QStringList{QStringLiteral("cancelled"), QStringLiteral("dead"),
-                                QStringLiteral("pending"), QStringLiteral("processing"),
-                                QStringLiteral("sent"), QStringLiteral("suppressed")}));
+    QCOMPARE(seen,
+             (QStringList{QStringLiteral("cancelled"), QStringLiteral("dead"),
+                          QStringLiteral("pending"), QStringLiteral("processing"),
+                          QStringLiteral("sent"), QStringLiteral("suppressed")}));
 
     // The rates the dashboards speak of: ~98% delivered, ~46% opened, ~15% clicked, ~1% bounced.
-    auto rates = m_connection->exec(QStringLiteral(
-            "SELECT avg((delivery = 'delivered')::int)::float8, avg((opened_at IS NOT NULL)::int)::float8,"
-            "       avg((clicked_at IS NOT NULL)::int)::float8, avg((delivery = 'bounced')::int)::float8 "
-            "FROM messages WHERE state = 'sent'"));
+    auto rates = m_connection->exec(
+            QStringLiteral("SELECT avg((delivery = 'delivered')::int)::float8, avg((opened_at IS "
+                           "NOT NULL)::int)::float8,"
+                           "       avg((clicked_at IS NOT NULL)::int)::float8, avg((delivery = "
+                           "'bounced')::int)::float8 "
+                           "FROM messages WHERE state = 'sent'"));
     QVERIFY(rates);
     const double delivered = rates->toDouble(0, 0), opened = rates->toDouble(0, 1),
                  clicked = rates->toDouble(0, 2), bounced = rates->toDouble(0, 3);
@@ -70,8 +75,9 @@ void TestDemoData::loadsABelievableMonth()
     QCOMPARE(days->toInt(0, 0), 30);
     QVERIFY(days->toBool(0, 1));
 
-    auto versions = m_connection->exec(QStringLiteral(
-            "SELECT min(n), max(n) FROM (SELECT count(*) AS n FROM template_versions GROUP BY template_id) c"));
+    auto versions = m_connection->exec(
+            QStringLiteral("SELECT min(n), max(n) FROM (SELECT count(*) AS n FROM "
+                           "template_versions GROUP BY template_id) c"));
     QVERIFY(versions->toInt(0, 0) >= 2);
 
     // No real secret stands anywhere.
@@ -81,10 +87,13 @@ void TestDemoData::loadsABelievableMonth()
 
 void TestDemoData::rollupsMatchTheMessages()
 {
-    auto check = m_connection->exec(QStringLiteral(
-            "SELECT (SELECT sum(sent) FROM daily_rollups), (SELECT count(*) FROM messages WHERE state = 'sent'),"
-            "       (SELECT sum(opened) FROM daily_rollups), (SELECT count(*) FROM events WHERE type = 'opened'),"
-            "       (SELECT sum(delivered) FROM daily_rollups), (SELECT count(*) FROM events WHERE type = 'delivered')"));
+    auto check = m_connection->exec(
+            QStringLiteral("SELECT (SELECT sum(sent) FROM daily_rollups), (SELECT count(*) FROM "
+                           "messages WHERE state = 'sent'),"
+                           "       (SELECT sum(opened) FROM daily_rollups), (SELECT count(*) FROM "
+                           "events WHERE type = 'opened'),"
+                           "       (SELECT sum(delivered) FROM daily_rollups), (SELECT count(*) "
+                           "FROM events WHERE type = 'delivered')"));
     QVERIFY(check);
     QCOMPARE(check->toInt(0, 0), check->toInt(0, 1));
     QCOMPARE(check->toInt(0, 2), check->toInt(0, 3));
@@ -101,19 +110,22 @@ void TestDemoData::secondLoadIsANoOp()
 
 void TestDemoData::refusesADatabaseWithRealData()
 {
-    auto connection = Db::Connection::open(TestSupport::freshSchema(QStringLiteral("tst_demodata_real")));
+    auto connection = Db::Connection::open(
+            TestSupport::freshSchema(QStringLiteral("tst_demodata_real")));
     QVERIFY(connection);
     QVERIFY(Db::Migrator(**connection).migrate());
-    QVERIFY((*connection)->exec(QStringLiteral(
-            "INSERT INTO templates (name, kind) VALUES ('real-template', 'transactional')")));
+    QVERIFY((*connection)
+                    ->exec(QStringLiteral("INSERT INTO templates (name, kind) VALUES "
+                                          "('real-template', 'transactional')")));
     auto refused = Db::DemoData::load(**connection);
     QVERIFY(!refused);
     QCOMPARE(refused.error().code, QStringLiteral("demo.not_empty"));
     QVERIFY2(refused.error().message.contains(QStringLiteral("1 templates")),
              qPrintable(refused.error().message));
-    auto counts = (*connection)->exec(QStringLiteral(
-            "SELECT (SELECT count(*) FROM templates), (SELECT count(*) FROM messages), "
-            "(SELECT count(*) FROM providers)"));
+    auto counts = (*connection)
+                          ->exec(QStringLiteral("SELECT (SELECT count(*) FROM templates), (SELECT "
+                                                "count(*) FROM messages), "
+                                                "(SELECT count(*) FROM providers)"));
     QCOMPARE(counts->toInt(0, 0), 1);
     QCOMPARE(counts->toInt(0, 1), 0);
     QCOMPARE(counts->toInt(0, 2), 0);

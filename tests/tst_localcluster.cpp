@@ -91,7 +91,8 @@ QString TestLocalCluster::postmasterPid() const
 
 void TestLocalCluster::notCreatedBeforeFirstUse()
 {
-    const Run status = ctl({QStringLiteral("db"), QStringLiteral("local"), QStringLiteral("status")});
+    const Run status = ctl(
+            {QStringLiteral("db"), QStringLiteral("local"), QStringLiteral("status")});
     QCOMPARE(status.exitCode, 0);
     QVERIFY2(status.out.contains(QStringLiteral("not created")), qPrintable(status.out));
     QVERIFY(!QFileInfo::exists(m_baseDir + QStringLiteral("/data")));
@@ -141,8 +142,9 @@ void TestLocalCluster::privateSocketAndNoTcp()
 {
     Db::LocalCluster cluster(m_baseDir);
     QFileInfo socketDir(cluster.socketDir());
-    QCOMPARE(socketDir.permissions() & (QFileDevice::ReadOther | QFileDevice::ExeOther
-                                        | QFileDevice::ReadGroup | QFileDevice::ExeGroup),
+    QCOMPARE(socketDir.permissions()
+                     & (QFileDevice::ReadOther | QFileDevice::ExeOther | QFileDevice::ReadGroup
+                        | QFileDevice::ExeGroup),
              QFileDevice::Permissions());
     auto connection = Db::Connection::open(cluster.connectionInfo());
     QVERIFY2(connection, qPrintable(connection ? QString() : connection.error().toString()));
@@ -150,7 +152,8 @@ void TestLocalCluster::privateSocketAndNoTcp()
     QVERIFY(listen);
     QCOMPARE(listen->text(0, 0), QString());
 
-    const Run status = ctl({QStringLiteral("db"), QStringLiteral("local"), QStringLiteral("status")});
+    const Run status = ctl(
+            {QStringLiteral("db"), QStringLiteral("local"), QStringLiteral("status")});
     QVERIFY2(status.out.contains(QStringLiteral("State: running")), qPrintable(status.out));
     QVERIFY2(status.out.contains(QStringLiteral("no TCP port")), qPrintable(status.out));
     if (Db::LocalCluster::runsAsServiceAccount())
@@ -164,7 +167,8 @@ void TestLocalCluster::stopAndStartAgain()
     QVERIFY2(stop.out.contains(QStringLiteral("Stopped")), qPrintable(stop.out));
     QVERIFY(!Db::LocalCluster(m_baseDir).isRunning());
 
-    const Run status = ctl({QStringLiteral("db"), QStringLiteral("local"), QStringLiteral("status")});
+    const Run status = ctl(
+            {QStringLiteral("db"), QStringLiteral("local"), QStringLiteral("status")});
     QVERIFY2(status.out.contains(QStringLiteral("State: stopped")), qPrintable(status.out));
 
     // Any program that needs it starts it again on demand.
@@ -179,10 +183,12 @@ void TestLocalCluster::missingServerProgramsAreNamed()
     QProcessEnvironment env;
     env.insert(QStringLiteral("POSTDESK_PG_BINDIR"), empty.path());
     env.insert(QStringLiteral("XDG_DATA_HOME"), empty.path());
-    const Run start = ctl({QStringLiteral("db"), QStringLiteral("local"), QStringLiteral("start")}, env);
+    const Run start = ctl({QStringLiteral("db"), QStringLiteral("local"), QStringLiteral("start")},
+                          env);
     // ctl() sets XDG_DATA_HOME first; the extra environment overrides it.
     QCOMPARE(start.exitCode, 1);
-    QVERIFY2(start.err.contains(QStringLiteral("initdb, pg_ctl and postgres")), qPrintable(start.err));
+    QVERIFY2(start.err.contains(QStringLiteral("initdb, pg_ctl and postgres")),
+             qPrintable(start.err));
 }
 
 QTEST_GUILESS_MAIN(TestLocalCluster)

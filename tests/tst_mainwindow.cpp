@@ -103,22 +103,24 @@ void TestMainWindow::everyPageShowsRealData()
     QTRY_COMPARE(providers->model()->rowCount(), 5);
     // The numbers are the database's: today's sent count as SQL counts it.
     auto connection = Db::Connection::open(Db::LocalCluster(m_baseDir).connectionInfo());
-    auto sentToday = (*connection)->exec(QStringLiteral(
-            "SELECT count(*) FROM messages WHERE sent_at >= date_trunc('day', now())"));
+    auto sentToday = (*connection)
+                             ->exec(QStringLiteral("SELECT count(*) FROM messages WHERE sent_at >= "
+                                                   "date_trunc('day', now())"));
     QCOMPARE(dashboard->cardValue(QStringLiteral("sent")).remove(u',').remove(QChar(0xa0)),
              QString::number(sentToday->toInt(0, 0)));
     TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-dashboard"));
 
-    for (const QString &name : {QStringLiteral("providers"), QStringLiteral("templates"),
-                                QStringLiteral("queues"), QStringLiteral("analytics"),
-                                QStringLiteral("suppressions")}) {
+    for (const QString &name :
+         {QStringLiteral("providers"), QStringLiteral("templates"), QStringLiteral("queues"),
+          QStringLiteral("analytics"), QStringLiteral("suppressions")}) {
         QVERIFY(m_window->showPage(name));
         auto *page = qobject_cast<QueryTablePage *>(m_window->page(name));
         QVERIFY2(page, qPrintable(name));
         QTRY_VERIFY2_WITH_TIMEOUT(page->model()->rowCount() > 0, qPrintable(name), 30000);
         TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-") + name);
     }
-    auto *providersPage = qobject_cast<QueryTablePage *>(m_window->page(QStringLiteral("providers")));
+    auto *providersPage = qobject_cast<QueryTablePage *>(
+            m_window->page(QStringLiteral("providers")));
     QCOMPARE(providersPage->model()->index(0, 0).data().toString(), QStringLiteral("sandbox"));
     m_window->showPage(QStringLiteral("settings"));
     TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-settings"));
@@ -135,8 +137,9 @@ void TestMainWindow::settingsValidateTheConnectionString()
     settings->connectionEdit()->setText(QStringLiteral("host=127.0.0.1 port=1 dbname=x"));
     QVERIFY(settings->saveButton()->isEnabled());
     QTest::mouseClick(settings->testButton(), Qt::LeftButton);
-    QTRY_VERIFY_WITH_TIMEOUT(
-            settings->resultLabel()->text().contains(QStringLiteral("Cannot reach")), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(settings->resultLabel()->text().contains(
+                                     QStringLiteral("Cannot reach")),
+                             20000);
     settings->embeddedButton()->setChecked(true);
     QVERIFY(settings->saveButton()->isEnabled());
 }

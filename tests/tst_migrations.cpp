@@ -60,7 +60,8 @@ void TestMigrations::appliesEverythingOnAnEmptySchema()
                                        {QString::fromLatin1(table)});
         QVERIFY2(exists && exists->toBool(0, 0), table);
     }
-    auto queues = connection->exec(QStringLiteral("SELECT string_agg(name, ',' ORDER BY priority_class) FROM queues"));
+    auto queues = connection->exec(
+            QStringLiteral("SELECT string_agg(name, ',' ORDER BY priority_class) FROM queues"));
     QCOMPARE(queues->text(0, 0), QStringLiteral("transactional,system,marketing,bulk"));
 }
 
@@ -70,13 +71,15 @@ void TestMigrations::secondRunChangesNothing()
     QVERIFY(connection);
     QVERIFY(Db::Migrator(*connection).migrate());
     const QString before = tableSnapshot(*connection);
-    auto rowsBefore = connection->exec(QStringLiteral("SELECT count(*), max(applied_at) FROM schema_migrations"));
+    auto rowsBefore = connection->exec(
+            QStringLiteral("SELECT count(*), max(applied_at) FROM schema_migrations"));
 
     auto again = Db::Migrator(*connection).migrate();
     QVERIFY(again);
     QVERIFY(again->isEmpty());
     QCOMPARE(tableSnapshot(*connection), before);
-    auto rowsAfter = connection->exec(QStringLiteral("SELECT count(*), max(applied_at) FROM schema_migrations"));
+    auto rowsAfter = connection->exec(
+            QStringLiteral("SELECT count(*), max(applied_at) FROM schema_migrations"));
     QCOMPARE(rowsAfter->text(0, 0), rowsBefore->text(0, 0));
     QCOMPARE(rowsAfter->text(0, 1), rowsBefore->text(0, 1));
     auto queues = connection->exec(QStringLiteral("SELECT count(*) FROM queues"));
@@ -92,8 +95,9 @@ void TestMigrations::concurrentProcessesApplyEachMigrationOnce()
     for (int i = 0; i < 4; ++i) {
         auto process = std::make_unique<QProcess>();
         process->setProcessChannelMode(QProcess::MergedChannels);
-        process->start(ctl, {QStringLiteral("db"), QStringLiteral("migrate"), QStringLiteral("--db"),
-                             schema.toConnectionString()});
+        process->start(ctl,
+                       {QStringLiteral("db"), QStringLiteral("migrate"), QStringLiteral("--db"),
+                        schema.toConnectionString()});
         processes.push_back(std::move(process));
     }
     int appliedCount = 0;
@@ -109,7 +113,8 @@ void TestMigrations::concurrentProcessesApplyEachMigrationOnce()
     }
     QCOMPARE(appliedCount, 1);
     auto connection = open(schema);
-    auto rows = connection->exec(QStringLiteral("SELECT count(*), count(DISTINCT version) FROM schema_migrations"));
+    auto rows = connection->exec(
+            QStringLiteral("SELECT count(*), count(DISTINCT version) FROM schema_migrations"));
     QCOMPARE(rows->toInt(0, 0), qint64(Db::Migrator::builtinMigrations().size()));
     QCOMPARE(rows->toInt(0, 1), rows->toInt(0, 0));
     auto queues = connection->exec(QStringLiteral("SELECT count(*) FROM queues"));
@@ -144,9 +149,11 @@ void TestMigrations::newerSchemaIsRefused()
                schema.toConnectionString()});
     QVERIFY(ctl.waitForFinished(30000));
     QCOMPARE(ctl.exitCode(), 1);
-    QVERIFY(QString::fromUtf8(ctl.readAllStandardError()).contains(QStringLiteral("newer than this Postdesk")));
+    QVERIFY(QString::fromUtf8(ctl.readAllStandardError())
+                    .contains(QStringLiteral("newer than this Postdesk")));
     // Nothing changed.
-    auto versions = connection->exec(QStringLiteral("SELECT max(version), count(*) FROM schema_migrations"));
+    auto versions = connection->exec(
+            QStringLiteral("SELECT max(version), count(*) FROM schema_migrations"));
     QCOMPARE(versions->toInt(0, 0), 9999);
 }
 

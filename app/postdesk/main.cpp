@@ -19,16 +19,17 @@ int main(int argc, char *argv[])
     parser.setApplicationDescription(QStringLiteral("Postdesk: outbound email administration."));
     parser.addHelpOption();
     parser.addVersionOption();
-    const QCommandLineOption pageOption(
-            QStringLiteral("page"),
-            QStringLiteral("Open on this page: %1.").arg(MainWindow::pageNames().join(u", ")),
-            QStringLiteral("name"), QStringLiteral("dashboard"));
-    const QCommandLineOption dbOption(
-            QStringLiteral("db"),
-            QStringLiteral("The database: a libpq connection string or URI, or 'embedded'. "
-                           "Default: $POSTDESK_DB, the saved setting, else the embedded "
-                           "database."),
-            QStringLiteral("conninfo"));
+    const QCommandLineOption pageOption(QStringLiteral("page"),
+                                        QStringLiteral("Open on this page: %1.")
+                                                .arg(MainWindow::pageNames().join(u", ")),
+                                        QStringLiteral("name"), QStringLiteral("dashboard"));
+    const QCommandLineOption
+            dbOption(QStringLiteral("db"),
+                     QStringLiteral(
+                             "The database: a libpq connection string or URI, or 'embedded'. "
+                             "Default: $POSTDESK_DB, the saved setting, else the embedded "
+                             "database."),
+                     QStringLiteral("conninfo"));
     parser.addOption(pageOption);
     parser.addOption(dbOption);
     parser.process(app);
@@ -36,8 +37,8 @@ int main(int argc, char *argv[])
     QTextStream err(stderr);
     const QString page = parser.value(pageOption);
     if (!MainWindow::pageNames().contains(page)) {
-        err << "postdesk: there is no page '" << page << "'. Pages: "
-            << MainWindow::pageNames().join(QStringLiteral(", ")) << '\n';
+        err << "postdesk: there is no page '" << page
+            << "'. Pages: " << MainWindow::pageNames().join(QStringLiteral(", ")) << '\n';
         return 2;
     }
     auto config = Db::DatabaseConfig::resolve(parser.isSet(dbOption) ? parser.value(dbOption)

@@ -3,7 +3,7 @@
 #include "db/connection.h"
 #include "db/databaseconfig.h"
 
-#include <cstdio>
+#include <QCoreApplication>
 
 namespace Ctl {
 
@@ -37,15 +37,18 @@ bool parseCommandLine(QCommandLineParser &parser, const QString &command, const 
                                   QStringLiteral("Show this help."));
     parser.addOption(help);
     if (!parser.parse(QStringList{QStringLiteral("postdeskctl ") + command} + args)) {
-        err() << "postdeskctl " << command << ": " << parser.errorText()
-              << "\nRun 'postdeskctl " << command << " --help' for the options.\n";
+        err() << "postdeskctl " << command << ": " << parser.errorText() << "\nRun 'postdeskctl "
+              << command << " --help' for the options.\n";
         err().flush();
         *exitCode = 2;
         return false;
     }
     if (parser.isSet(help)) {
+        // QCommandLineParser names the program by its path; a person types "postdeskctl <command>".
         QString text = parser.helpText();
-        // QCommandLineParser prints "Usage: <argv0>"; make it the full command.
+        const QString program = QCoreApplication::arguments().constFirst();
+        text.replace(QStringLiteral("Usage: ") + program,
+                     QStringLiteral("Usage: postdeskctl ") + command);
         out() << text;
         out().flush();
         *exitCode = 0;
@@ -68,8 +71,8 @@ QCommandLineOption databaseOption()
 Common::Result<std::unique_ptr<Db::Connection>> openDatabase(const QCommandLineParser &parser,
                                                              bool migrate)
 {
-    const QString value =
-            parser.isSet(QStringLiteral("db")) ? parser.value(QStringLiteral("db")) : QString();
+    const QString value = parser.isSet(QStringLiteral("db")) ? parser.value(QStringLiteral("db"))
+                                                             : QString();
     auto config = Db::DatabaseConfig::resolve(value);
     if (!config)
         return Common::fail(config.error());

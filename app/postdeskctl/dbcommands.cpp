@@ -54,8 +54,8 @@ int runStatus(const QStringList &args)
     int exitCode = 0;
     if (!parseCommandLine(parser, QStringLiteral("db status"), args, &exitCode))
         return exitCode;
-    const QString value =
-            parser.isSet(QStringLiteral("db")) ? parser.value(QStringLiteral("db")) : QString();
+    const QString value = parser.isSet(QStringLiteral("db")) ? parser.value(QStringLiteral("db"))
+                                                             : QString();
     auto config = Db::DatabaseConfig::resolve(value);
     if (!config)
         return reportError(config.error());

@@ -25,9 +25,9 @@ void onSignal(int signal)
 } // namespace
 
 Daemon::Daemon(Db::DatabaseConfig config, QObject *parent)
-    : QObject(parent), m_config(std::move(config))
-{
-}
+    : QObject(parent)
+    , m_config(std::move(config))
+{ }
 
 Daemon::~Daemon() = default;
 

@@ -16,12 +16,13 @@ int main(int argc, char *argv[])
             QStringLiteral("Postdesk's headless daemon. Logs go to stderr; stop it with SIGTERM."));
     parser.addHelpOption();
     parser.addVersionOption();
-    const QCommandLineOption dbOption(
-            QStringLiteral("db"),
-            QStringLiteral("The database: a libpq connection string or URI, or 'embedded'. "
-                           "Default: $POSTDESK_DB, the saved setting, else the embedded "
-                           "database."),
-            QStringLiteral("conninfo"));
+    const QCommandLineOption
+            dbOption(QStringLiteral("db"),
+                     QStringLiteral(
+                             "The database: a libpq connection string or URI, or 'embedded'. "
+                             "Default: $POSTDESK_DB, the saved setting, else the embedded "
+                             "database."),
+                     QStringLiteral("conninfo"));
     parser.addOption(dbOption);
     parser.process(app);
 

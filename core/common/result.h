@@ -41,8 +41,8 @@ using Status = tl::expected<void, Error>;
 inline tl::unexpected<Error> fail(QString code, QString message, QString detail = {},
                                   Retry retry = Retry::Permanent)
 {
-    return tl::unexpected<Error>(makeError(std::move(code), std::move(message),
-                                           std::move(detail), retry));
+    return tl::unexpected<Error>(
+            makeError(std::move(code), std::move(message), std::move(detail), retry));
 }
 
 inline tl::unexpected<Error> fail(Error error)

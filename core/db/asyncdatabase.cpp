@@ -3,7 +3,8 @@
 namespace Db {
 
 AsyncDatabase::AsyncDatabase(DatabaseConfig config, QObject *parent)
-    : QObject(parent), m_config(config)
+    : QObject(parent)
+    , m_config(config)
 {
     m_thread.setObjectName(QStringLiteral("postdesk-db"));
     m_worker = new DatabaseWorker(std::move(config));

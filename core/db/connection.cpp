@@ -124,9 +124,10 @@ QString textArrayLiteral(const QStringList &values)
     return literal + u'}';
 }
 
-Connection::Connection(pg_conn *conn, ConnectionInfo info) : m_conn(conn), m_info(std::move(info))
-{
-}
+Connection::Connection(pg_conn *conn, ConnectionInfo info)
+    : m_conn(conn)
+    , m_info(std::move(info))
+{ }
 
 Connection::~Connection()
 {
@@ -183,8 +184,9 @@ Common::Error Connection::errorFromResult(const char *what, pg_result *result) c
 {
     const QByteArray state = result ? QByteArray(PQresultErrorField(result, PG_DIAG_SQLSTATE))
                                     : QByteArray();
-    QString message = result ? QString::fromUtf8(PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY))
-                             : QString();
+    QString message = result
+            ? QString::fromUtf8(PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY))
+            : QString();
     if (message.isEmpty())
         message = QString::fromUtf8(PQerrorMessage(m_conn)).trimmed();
     if (PQstatus(m_conn) != CONNECTION_OK) {
@@ -303,8 +305,8 @@ QList<Notification> Connection::takeNotifications()
     QList<Notification> notifications;
     PQconsumeInput(m_conn);
     while (PGnotify *notify = PQnotifies(m_conn)) {
-        notifications.append({QString::fromUtf8(notify->relname),
-                              QString::fromUtf8(notify->extra), notify->be_pid});
+        notifications.append({QString::fromUtf8(notify->relname), QString::fromUtf8(notify->extra),
+                              notify->be_pid});
         PQfreemem(notify);
     }
     return notifications;

@@ -22,8 +22,8 @@ struct Notification
 };
 
 // One libpq connection. It belongs to the thread that uses it: every thread (GUI worker, send
-// worker, HTTP server worker) opens its own. All SQL goes through exec() with parameters; values are
-// never spliced into statement text.
+// worker, HTTP server worker) opens its own. All SQL goes through exec() with parameters; values
+// are never spliced into statement text.
 //
 // Errors carry the SQLSTATE in detail and are transient when retrying can help (connection lost,
 // serialization failure, deadlock, server shutting down).
@@ -66,7 +66,7 @@ public:
     // A round trip to the server.
     Common::Status ping();
 
-    int serverVersion() const; // e.g. 150018
+    int serverVersion() const;           // e.g. 150018
     QString serverVersionString() const; // e.g. "15.18"
     int backendPid() const;
 

@@ -31,19 +31,18 @@ Common::Result<ConnectionInfo> ConnectionInfo::parse(const QString &conninfo)
         const QString detail = errorMessage ? QString::fromUtf8(errorMessage).trimmed()
                                             : QStringLiteral("out of memory");
         PQfreemem(errorMessage);
-        return Common::fail(
-                QStringLiteral("db.bad_conninfo"),
-                QStringLiteral("The database connection string is not valid: %1. Use "
-                               "key=value pairs (host=... dbname=...) or a URI "
-                               "(postgresql://user@host/dbname).")
-                        .arg(detail),
-                detail);
+        return Common::fail(QStringLiteral("db.bad_conninfo"),
+                            QStringLiteral("The database connection string is not valid: %1. Use "
+                                           "key=value pairs (host=... dbname=...) or a URI "
+                                           "(postgresql://user@host/dbname).")
+                                    .arg(detail),
+                            detail);
     }
     ConnectionInfo info;
     for (PQconninfoOption *option = parsed; option->keyword; ++option) {
         if (option->val)
-            info.m_options.append({QString::fromUtf8(option->keyword),
-                                   QString::fromUtf8(option->val)});
+            info.m_options.append(
+                    {QString::fromUtf8(option->keyword), QString::fromUtf8(option->val)});
     }
     PQconninfoFree(parsed);
     return info;
@@ -99,9 +98,8 @@ QString ConnectionInfo::describe() const
     const QString dbname = effective(QStringLiteral("dbname"), "PGDATABASE", user);
     if (!service.isEmpty() && value(QStringLiteral("host")).isEmpty())
         return QStringLiteral("service %1").arg(service);
-    const QString where = host.startsWith(u'/')
-            ? QStringLiteral("socket %1").arg(host)
-            : QStringLiteral("%1:%2").arg(host, port);
+    const QString where = host.startsWith(u'/') ? QStringLiteral("socket %1").arg(host)
+                                                : QStringLiteral("%1:%2").arg(host, port);
     return QStringLiteral("%1 on %2 as %3").arg(dbname, where, user);
 }
 

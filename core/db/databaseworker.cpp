@@ -8,7 +8,8 @@
 namespace Db {
 
 DatabaseWorker::DatabaseWorker(DatabaseConfig config, QObject *parent)
-    : QObject(parent), m_config(std::move(config))
+    : QObject(parent)
+    , m_config(std::move(config))
 {
     qRegisterMetaType<Db::TableData>();
     qRegisterMetaType<Db::LinkState>();

@@ -8,12 +8,13 @@ namespace Db {
 
 Common::Result<DemoData::Summary> DemoData::count(Connection &connection)
 {
-    auto counts = connection.exec(QStringLiteral(
-            "SELECT (SELECT count(*) FROM providers WHERE is_demo),"
-            "       (SELECT count(*) FROM templates WHERE is_demo),"
-            "       (SELECT count(*) FROM messages WHERE is_demo),"
-            "       (SELECT count(*) FROM events e JOIN messages m ON m.id = e.message_id WHERE m.is_demo),"
-            "       EXISTS (SELECT 1 FROM settings WHERE key = 'demo')"));
+    auto counts = connection.exec(
+            QStringLiteral("SELECT (SELECT count(*) FROM providers WHERE is_demo),"
+                           "       (SELECT count(*) FROM templates WHERE is_demo),"
+                           "       (SELECT count(*) FROM messages WHERE is_demo),"
+                           "       (SELECT count(*) FROM events e JOIN messages m ON m.id = "
+                           "e.message_id WHERE m.is_demo),"
+                           "       EXISTS (SELECT 1 FROM settings WHERE key = 'demo')"));
     if (!counts)
         return Common::fail(counts.error());
     Summary summary;

@@ -53,7 +53,9 @@ bool reachableByServiceAccount(const QString &path)
 
 } // namespace
 
-LocalCluster::LocalCluster(QString baseDir) : m_baseDir(std::move(baseDir)) { }
+LocalCluster::LocalCluster(QString baseDir)
+    : m_baseDir(std::move(baseDir))
+{ }
 
 bool LocalCluster::runsAsServiceAccount()
 {
@@ -139,8 +141,9 @@ bool LocalCluster::isRunning() const
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return false;
-    const bool connected =
-            ::connect(fd, reinterpret_cast<const sockaddr *>(&address), sizeof(address)) == 0;
+    const bool connected = ::connect(fd, reinterpret_cast<const sockaddr *>(&address),
+                                     sizeof(address))
+            == 0;
     ::close(fd);
     return connected;
 }
@@ -239,9 +242,9 @@ Common::Status LocalCluster::create(const QString &binDir)
                           << ServiceAccount << "system account";
     }
     qCInfo(lcLocalDb) << "creating the embedded database in" << m_baseDir;
-    for (const auto &[dir, isPrivate] : {std::pair{m_baseDir, false}, std::pair{dataDir(), true},
-                                         std::pair{socketDir(), true},
-                                         std::pair{QFileInfo(logFile()).path(), true}}) {
+    for (const auto &[dir, isPrivate] :
+         {std::pair{m_baseDir, false}, std::pair{dataDir(), true}, std::pair{socketDir(), true},
+          std::pair{QFileInfo(logFile()).path(), true}}) {
         if (auto ok = prepareDirectory(dir, isPrivate); !ok)
             return ok;
     }
@@ -313,8 +316,9 @@ Common::Status LocalCluster::createDatabase()
                                        QStringLiteral("postdesk-setup"));
     if (!connection)
         return Common::fail(connection.error());
-    auto exists = (*connection)->exec(QStringLiteral("SELECT 1 FROM pg_database WHERE datname = $1"),
-                                      {QLatin1String(DatabaseName)});
+    auto exists = (*connection)
+                          ->exec(QStringLiteral("SELECT 1 FROM pg_database WHERE datname = $1"),
+                                 {QLatin1String(DatabaseName)});
     if (!exists)
         return Common::fail(exists.error());
     if (exists->rowCount() == 0) {
@@ -394,8 +398,8 @@ QString LocalCluster::statusText() const
     QString major = QStringLiteral("?");
     if (version.open(QIODevice::ReadOnly))
         major = QString::fromLatin1(version.readAll()).trimmed();
-    lines << QStringLiteral("State: %1").arg(isRunning() ? QStringLiteral("running")
-                                                         : QStringLiteral("stopped"));
+    lines << QStringLiteral("State: %1")
+                     .arg(isRunning() ? QStringLiteral("running") : QStringLiteral("stopped"));
     lines << QStringLiteral("PostgreSQL: %1").arg(major);
     lines << QStringLiteral("Socket: %1 (no TCP port)").arg(socketDir());
     lines << QStringLiteral("Log: %1").arg(logFile());

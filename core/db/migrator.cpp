@@ -17,22 +17,23 @@ namespace {
 // pg_advisory_xact_lock key: "postdesk" in ASCII, so it does not collide with other tools' keys.
 constexpr qint64 MigrationLockKey = 0x706f73746465736bLL;
 
-const QString createTable = QStringLiteral(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version integer PRIMARY KEY,"
-        " name text NOT NULL,"
-        " applied_at timestamptz NOT NULL DEFAULT now(),"
-        " applied_by text NOT NULL DEFAULT current_user)");
+const QString createTable = QStringLiteral("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                           " version integer PRIMARY KEY,"
+                                           " name text NOT NULL,"
+                                           " applied_at timestamptz NOT NULL DEFAULT now(),"
+                                           " applied_by text NOT NULL DEFAULT current_user)");
 
 Common::Result<int> currentVersion(Connection &connection)
 {
     // to_regclass respects search_path, so every schema has its own migrations table.
-    auto exists = connection.exec(QStringLiteral("SELECT to_regclass('schema_migrations') IS NOT NULL"));
+    auto exists = connection.exec(
+            QStringLiteral("SELECT to_regclass('schema_migrations') IS NOT NULL"));
     if (!exists)
         return Common::fail(exists.error());
     if (!exists->toBool(0, 0))
         return 0;
-    auto max = connection.exec(QStringLiteral("SELECT coalesce(max(version), 0) FROM schema_migrations"));
+    auto max = connection.exec(
+            QStringLiteral("SELECT coalesce(max(version), 0) FROM schema_migrations"));
     if (!max)
         return Common::fail(max.error());
     return int(max->toInt(0, 0));
@@ -41,7 +42,8 @@ Common::Result<int> currentVersion(Connection &connection)
 } // namespace
 
 Migrator::Migrator(Connection &connection, QList<Migration> migrations)
-    : m_connection(connection), m_migrations(std::move(migrations))
+    : m_connection(connection)
+    , m_migrations(std::move(migrations))
 {
     std::sort(m_migrations.begin(), m_migrations.end(),
               [](const Migration &a, const Migration &b) { return a.version < b.version; });
@@ -125,7 +127,8 @@ Common::Result<QList<int>> Migrator::migrate()
                 return Common::fail(error);
             }
             if (auto ok = m_connection.exec(
-                        QStringLiteral("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)"),
+                        QStringLiteral(
+                                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)"),
                         {migration.version, migration.name});
                 !ok)
                 return Common::fail(ok.error());

@@ -19,7 +19,7 @@ struct Migration
 struct SchemaStatus
 {
     int current = 0; // highest version applied to the database (0: empty)
-    int latest = 0; // highest version this program knows
+    int latest = 0;  // highest version this program knows
     bool isTooNew() const { return current > latest; }
     bool isBehind() const { return current < latest; }
 };

@@ -23,7 +23,9 @@ constexpr Oid JsonOid = 114;
 constexpr Oid JsonbOid = 3802;
 } // namespace
 
-QueryResult::QueryResult(pg_result *result) : m_result(result, PQclear) { }
+QueryResult::QueryResult(pg_result *result)
+    : m_result(result, PQclear)
+{ }
 
 int QueryResult::rowCount() const
 {
@@ -65,8 +67,8 @@ QByteArray QueryResult::bytes(int row, int column) const
     const char *value = PQgetvalue(m_result.get(), row, column);
     if (PQftype(m_result.get(), column) == ByteaOid) {
         size_t length = 0;
-        unsigned char *decoded =
-                PQunescapeBytea(reinterpret_cast<const unsigned char *>(value), &length);
+        unsigned char *decoded = PQunescapeBytea(reinterpret_cast<const unsigned char *>(value),
+                                                 &length);
         QByteArray result(reinterpret_cast<const char *>(decoded), qsizetype(length));
         PQfreemem(decoded);
         return result;
@@ -104,7 +106,8 @@ QDateTime QueryResult::toDateTime(int row, int column) const
     // The server's text form: "2026-11-24 06:49:33.123+00" (DateStyle ISO, which we set).
     QString value = text(row, column);
     value.replace(10, 1, u'T');
-    if (value.size() > 3 && (value.at(value.size() - 3) == u'+' || value.at(value.size() - 3) == u'-'))
+    if (value.size() > 3
+        && (value.at(value.size() - 3) == u'+' || value.at(value.size() - 3) == u'-'))
         value += QStringLiteral(":00");
     QDateTime result = QDateTime::fromString(value, Qt::ISODateWithMs);
     if (!result.isValid())

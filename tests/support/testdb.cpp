@@ -42,7 +42,8 @@ Db::ConnectionInfo freshDatabase(const QString &name)
         return {};
     }
     const QString database = name.toLower();
-    (*connection)->execScript(QStringLiteral("DROP DATABASE IF EXISTS %1 WITH (FORCE)").arg(database));
+    (*connection)
+            ->execScript(QStringLiteral("DROP DATABASE IF EXISTS %1 WITH (FORCE)").arg(database));
     if (auto ok = (*connection)->execScript(QStringLiteral("CREATE DATABASE %1").arg(database)); !ok)
         QTest::qFail(qPrintable(ok.error().toString()), __FILE__, __LINE__);
     return server.with(QStringLiteral("dbname"), database);

@@ -13,10 +13,9 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
-
-
 QueryTablePage::QueryTablePage(Definition definition, QWidget *parent)
-    : Page(parent), m_definition(std::move(definition))
+    : Page(parent)
+    , m_definition(std::move(definition))
 {
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(24, 20, 24, 16);
@@ -67,12 +66,12 @@ void QueryTablePage::refresh()
                           }
                           fillModel(m_model, data);
                           m_table->resizeColumnsToContents();
-                          m_status->setText(data.rows.isEmpty()
-                                                    ? m_definition.emptyText
-                                                    : tr("%n row(s), updated %1", nullptr,
-                                                         int(data.rows.size()))
-                                                              .arg(QLocale().toString(
-                                                                      QTime::currentTime(),
-                                                                      QLocale::ShortFormat)));
+                          m_status->setText(
+                                  data.rows.isEmpty()
+                                          ? m_definition.emptyText
+                                          : tr("%n row(s), updated %1", nullptr,
+                                               int(data.rows.size()))
+                                                    .arg(QLocale().toString(QTime::currentTime(),
+                                                                            QLocale::ShortFormat)));
                       });
 }

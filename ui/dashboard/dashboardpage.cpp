@@ -70,7 +70,8 @@ QTableView *makeTable(QStandardItemModel *model, QWidget *parent)
 
 } // namespace
 
-DashboardPage::DashboardPage(QWidget *parent) : Page(parent)
+DashboardPage::DashboardPage(QWidget *parent)
+    : Page(parent)
 {
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(24, 20, 24, 16);
@@ -107,10 +108,9 @@ DashboardPage::DashboardPage(QWidget *parent) : Page(parent)
     layout->addWidget(providersTable, 1);
 
     auto *buttons = new QHBoxLayout;
-    for (const auto &[name, label] :
-         {std::pair{QStringLiteral("providers"), tr("Providers…")},
-          std::pair{QStringLiteral("queues"), tr("Queues…")},
-          std::pair{QStringLiteral("analytics"), tr("Analytics…")}}) {
+    for (const auto &[name, label] : {std::pair{QStringLiteral("providers"), tr("Providers…")},
+                                      std::pair{QStringLiteral("queues"), tr("Queues…")},
+                                      std::pair{QStringLiteral("analytics"), tr("Analytics…")}}) {
         auto *button = new QPushButton(label, this);
         button->setObjectName(QStringLiteral("goto-") + name);
         connect(button, &QPushButton::clicked, this,
@@ -181,54 +181,56 @@ void DashboardPage::refresh()
     m_inFlight = 3;
     auto done = [this] {
         if (--m_inFlight == 0) {
-            m_updated->setText(tr("Updated %1").arg(
-                    QLocale().toString(QTime::currentTime(), QLocale::ShortFormat)));
+            m_updated->setText(
+                    tr("Updated %1")
+                            .arg(QLocale().toString(QTime::currentTime(), QLocale::ShortFormat)));
         }
     };
-    database()->query(summarySql, {}, this, [this, done](const Db::TableData &data,
-                                                         const QString &error) {
-        done();
-        if (!error.isEmpty() || data.rows.isEmpty()) {
-            m_header->setNotice(tr("Could not load the summary: %1").arg(error));
-            return;
-        }
-        m_header->setNotice({});
-        const QVariantList &row = data.rows.first();
-        const QLocale locale;
-        const qint64 sent = row.at(0).toLongLong();
-        const qint64 yesterday = row.at(1).toLongLong();
-        QString change = tr("none yesterday by this time");
-        if (yesterday > 0) {
-            const double percent = 100.0 * double(sent - yesterday) / double(yesterday);
-            change = tr("%1%2% against yesterday by this time")
-                             .arg(percent >= 0 ? QStringLiteral("+") : QString())
-                             .arg(locale.toString(percent, 'f', 1));
-        }
-        setCard(QStringLiteral("sent"), locale.toString(sent), change);
-        setCard(QStringLiteral("backlog"), locale.toString(row.at(2).toLongLong()),
-                tr("%1 being processed").arg(locale.toString(row.at(3).toLongLong())));
-        if (row.at(4).isNull()) {
-            setCard(QStringLiteral("delivery"), QStringLiteral("–"), tr("nothing sent"));
-        } else {
-            setCard(QStringLiteral("delivery"),
-                    locale.toString(100.0 * row.at(4).toDouble(), 'f', 1) + u'%',
-                    tr("of messages sent in the last 24 hours"));
-        }
-        if (row.at(5).isNull()) {
-            setCard(QStringLiteral("sendtime"), QStringLiteral("–"), tr("nothing sent"));
-        } else {
-            setCard(QStringLiteral("sendtime"),
-                    tr("%1 s").arg(locale.toString(row.at(5).toDouble(), 'f', 2)),
-                    tr("queued to accepted by the provider"));
-        }
-        const qint64 unwell = row.at(7).toLongLong();
-        QString status = unwell == 0 ? tr("All %n enabled provider(s) healthy", nullptr,
-                                          int(row.at(6).toLongLong()))
-                                     : tr("%n provider(s) degraded or down", nullptr, int(unwell));
-        m_updated->setToolTip(status);
-    });
-    for (auto [sql, table] : {std::pair{queuesSql, m_queuesTable},
-                              std::pair{providersSql, m_providersTable}}) {
+    database()->query(
+            summarySql, {}, this, [this, done](const Db::TableData &data, const QString &error) {
+                done();
+                if (!error.isEmpty() || data.rows.isEmpty()) {
+                    m_header->setNotice(tr("Could not load the summary: %1").arg(error));
+                    return;
+                }
+                m_header->setNotice({});
+                const QVariantList &row = data.rows.first();
+                const QLocale locale;
+                const qint64 sent = row.at(0).toLongLong();
+                const qint64 yesterday = row.at(1).toLongLong();
+                QString change = tr("none yesterday by this time");
+                if (yesterday > 0) {
+                    const double percent = 100.0 * double(sent - yesterday) / double(yesterday);
+                    change = tr("%1%2% against yesterday by this time")
+                                     .arg(percent >= 0 ? QStringLiteral("+") : QString())
+                                     .arg(locale.toString(percent, 'f', 1));
+                }
+                setCard(QStringLiteral("sent"), locale.toString(sent), change);
+                setCard(QStringLiteral("backlog"), locale.toString(row.at(2).toLongLong()),
+                        tr("%1 being processed").arg(locale.toString(row.at(3).toLongLong())));
+                if (row.at(4).isNull()) {
+                    setCard(QStringLiteral("delivery"), QStringLiteral("–"), tr("nothing sent"));
+                } else {
+                    setCard(QStringLiteral("delivery"),
+                            locale.toString(100.0 * row.at(4).toDouble(), 'f', 1) + u'%',
+                            tr("of messages sent in the last 24 hours"));
+                }
+                if (row.at(5).isNull()) {
+                    setCard(QStringLiteral("sendtime"), QStringLiteral("–"), tr("nothing sent"));
+                } else {
+                    setCard(QStringLiteral("sendtime"),
+                            tr("%1 s").arg(locale.toString(row.at(5).toDouble(), 'f', 2)),
+                            tr("queued to accepted by the provider"));
+                }
+                const qint64 unwell = row.at(7).toLongLong();
+                QString status = unwell == 0
+                        ? tr("All %n enabled provider(s) healthy", nullptr,
+                             int(row.at(6).toLongLong()))
+                        : tr("%n provider(s) degraded or down", nullptr, int(unwell));
+                m_updated->setToolTip(status);
+            });
+    for (auto [sql, table] :
+         {std::pair{queuesSql, m_queuesTable}, std::pair{providersSql, m_providersTable}}) {
         database()->query(sql, {}, this,
                           [table, done](const Db::TableData &data, const QString &error) {
                               done();

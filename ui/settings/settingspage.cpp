@@ -18,7 +18,8 @@
 #include <QThread>
 #include <QVBoxLayout>
 
-SettingsPage::SettingsPage(QWidget *parent) : Page(parent)
+SettingsPage::SettingsPage(QWidget *parent)
+    : Page(parent)
 {
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(24, 20, 24, 16);
@@ -33,10 +34,10 @@ SettingsPage::SettingsPage(QWidget *parent) : Page(parent)
     form->setContentsMargins(16, 14, 16, 14);
     auto *title = new QLabel(tr("Database"), card);
     title->setObjectName(QStringLiteral("cardTitle"));
-    m_embedded = new QRadioButton(
-            tr("Embedded database (a private PostgreSQL that Postdesk runs in %1)")
-                    .arg(Db::LocalCluster::defaultBaseDir()),
-            card);
+    m_embedded =
+            new QRadioButton(tr("Embedded database (a private PostgreSQL that Postdesk runs in %1)")
+                                     .arg(Db::LocalCluster::defaultBaseDir()),
+                             card);
     m_embedded->setObjectName(QStringLiteral("embeddedDatabase"));
     m_external = new QRadioButton(tr("An existing PostgreSQL server:"), card);
     m_external->setObjectName(QStringLiteral("externalDatabase"));
@@ -45,8 +46,8 @@ SettingsPage::SettingsPage(QWidget *parent) : Page(parent)
     group->addButton(m_external);
     m_conninfo = new QLineEdit(card);
     m_conninfo->setObjectName(QStringLiteral("connectionString"));
-    m_conninfo->setPlaceholderText(
-            QStringLiteral("host=db.example.org dbname=postdesk user=postdesk sslmode=verify-full"));
+    m_conninfo->setPlaceholderText(QStringLiteral(
+            "host=db.example.org dbname=postdesk user=postdesk sslmode=verify-full"));
     m_conninfo->setToolTip(tr("A libpq connection string or URI. What it leaves out comes from "
                               "the PG* environment variables and ~/.pgpass; keep passwords in "
                               "~/.pgpass rather than here."));
@@ -120,9 +121,9 @@ void SettingsPage::updateEnabled()
 void SettingsPage::handleTest()
 {
     const QString conninfo = chosenConnectionString();
-    auto config = conninfo.isEmpty() ? Common::Result<Db::DatabaseConfig>(
-                                               Db::DatabaseConfig::embedded())
-                                     : Db::DatabaseConfig::external(conninfo);
+    auto config = conninfo.isEmpty()
+            ? Common::Result<Db::DatabaseConfig>(Db::DatabaseConfig::embedded())
+            : Db::DatabaseConfig::external(conninfo);
     if (!config) {
         m_result->setText(config.error().message);
         return;
@@ -134,7 +135,8 @@ void SettingsPage::handleTest()
     // to the GUI thread through a queued call.
     QPointer<SettingsPage> self(this);
     QThread *thread = QThread::create([self, config = *config] {
-        auto opened = config.open(Db::DatabaseConfig::OpenOptions{false, QStringLiteral("postdesk-test")});
+        auto opened = config.open(
+                Db::DatabaseConfig::OpenOptions{false, QStringLiteral("postdesk-test")});
         QString text;
         if (opened) {
             text = tr("Connected to PostgreSQL %1 (%2).")

@@ -3,7 +3,8 @@
 #include <QHBoxLayout>
 #include <QLabel>
 
-ConnectionIndicator::ConnectionIndicator(QWidget *parent) : QWidget(parent)
+ConnectionIndicator::ConnectionIndicator(QWidget *parent)
+    : QWidget(parent)
 {
     setObjectName(QStringLiteral("connectionIndicator"));
     auto *layout = new QHBoxLayout(this);

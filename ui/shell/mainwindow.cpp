@@ -36,11 +36,11 @@ QueryTablePage *providersPage(QWidget *parent)
 QueryTablePage *templatesPage(QWidget *parent)
 {
     return new QueryTablePage(
-            {QObject::tr("Templates"),
-             QObject::tr("Email templates and their versions."),
+            {QObject::tr("Templates"), QObject::tr("Email templates and their versions."),
              QObject::tr("The editor with live preview and pre-send checks comes to this page "
                          "next. The list below is live."),
-             QStringLiteral(R"sql(SELECT t.name AS "Name", t.kind AS "Type", t.default_locale AS "Locale",
+             QStringLiteral(
+                     R"sql(SELECT t.name AS "Name", t.kind AS "Type", t.default_locale AS "Locale",
                    (SELECT max(version) FROM template_versions v WHERE v.template_id = t.id) AS "Versions",
                    t.updated_at AS "Last edited", t.updated_by AS "By", t.description AS "Description"
                    FROM templates t ORDER BY t.name)sql"),
@@ -55,7 +55,8 @@ QueryTablePage *queuesPage(QWidget *parent)
              QObject::tr("Where messages wait to be sent, and what happened to them."),
              QObject::tr("Pausing, retrying, requeueing and cancelling from here comes next. The "
                          "counts below are live."),
-             QStringLiteral(R"sql(SELECT q.name AS "Queue", CASE WHEN q.paused THEN 'paused' ELSE 'running' END AS "State",
+             QStringLiteral(
+                     R"sql(SELECT q.name AS "Queue", CASE WHEN q.paused THEN 'paused' ELSE 'running' END AS "State",
                    q.priority_class AS "Priority class", q.concurrency_share AS "Share %",
                    count(*) FILTER (WHERE m.state = 'pending') AS "Pending",
                    count(*) FILTER (WHERE m.state = 'processing') AS "Processing",
@@ -76,7 +77,8 @@ QueryTablePage *analyticsPage(QWidget *parent)
              QObject::tr("Daily totals over the last 30 days, from the daily rollups."),
              QObject::tr("Charts, filters by provider, queue and template, and report export "
                          "come to this page next. The figures below are live."),
-             QStringLiteral(R"sql(SELECT day AS "Day", sum(sent) AS "Sent", sum(delivered) AS "Delivered",
+             QStringLiteral(
+                     R"sql(SELECT day AS "Day", sum(sent) AS "Sent", sum(delivered) AS "Delivered",
                    sum(bounced_hard + bounced_soft) AS "Bounced", sum(complained) AS "Complaints",
                    sum(opened) AS "Opened", sum(clicked) AS "Clicked", sum(unsubscribed) AS "Unsubscribed",
                    round(100.0 * sum(delivered) / nullif(sum(sent), 0), 1)::float8 AS "Delivered %",
@@ -105,7 +107,8 @@ QueryTablePage *suppressionsPage(QWidget *parent)
 
 } // namespace
 
-MainWindow::MainWindow(const Db::DatabaseConfig &config, QWidget *parent) : QMainWindow(parent)
+MainWindow::MainWindow(const Db::DatabaseConfig &config, QWidget *parent)
+    : QMainWindow(parent)
 {
     setWindowTitle(tr("Postdesk"));
     setWindowIcon(QIcon(QStringLiteral(":/ui/icons/postdesk.svg")));
@@ -157,8 +160,9 @@ MainWindow::~MainWindow() = default;
 
 QStringList MainWindow::pageNames()
 {
-    return {QStringLiteral("dashboard"), QStringLiteral("providers"), QStringLiteral("templates"),
-            QStringLiteral("queues"),    QStringLiteral("analytics"), QStringLiteral("suppressions"),
+    return {QStringLiteral("dashboard"), QStringLiteral("providers"),
+            QStringLiteral("templates"), QStringLiteral("queues"),
+            QStringLiteral("analytics"), QStringLiteral("suppressions"),
             QStringLiteral("settings")};
 }
 

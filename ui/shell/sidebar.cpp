@@ -4,7 +4,8 @@
 #include <QListWidget>
 #include <QVBoxLayout>
 
-Sidebar::Sidebar(QWidget *parent) : QWidget(parent)
+Sidebar::Sidebar(QWidget *parent)
+    : QWidget(parent)
 {
     setObjectName(QStringLiteral("sidebar"));
     setAttribute(Qt::WA_StyledBackground);
@@ -20,11 +21,10 @@ Sidebar::Sidebar(QWidget *parent) : QWidget(parent)
     m_list->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     layout->addWidget(title);
     layout->addWidget(m_list, 1);
-    connect(m_list, &QListWidget::currentItemChanged, this,
-            [this](QListWidgetItem *item) {
-                if (item)
-                    Q_EMIT pageRequested(item->data(Qt::UserRole).toString());
-            });
+    connect(m_list, &QListWidget::currentItemChanged, this, [this](QListWidgetItem *item) {
+        if (item)
+            Q_EMIT pageRequested(item->data(Qt::UserRole).toString());
+    });
 }
 
 void Sidebar::addEntry(const QString &name, const QString &label)
