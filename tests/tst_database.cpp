@@ -86,6 +86,14 @@ void TestDatabase::parametersRoundTrip()
     QCOMPARE(row->text(0, 7), QStringLiteral("c,d"));
     QVERIFY(row->isNull(0, 8));
     QVERIFY(!row->value(0, 8).isValid());
+
+    // Sums of integers come back as numeric; whole numbers stay integers, fractions doubles.
+    auto sums = connection->exec(
+            QStringLiteral("SELECT sum(v), 1.5::numeric FROM (VALUES (1::bigint), (2)) t(v)"));
+    QVERIFY(sums);
+    QCOMPARE(sums->value(0, 0).typeId(), int(QMetaType::LongLong));
+    QCOMPARE(sums->value(0, 0).toLongLong(), 3);
+    QCOMPARE(sums->value(0, 1).toDouble(), 1.5);
 }
 
 void TestDatabase::parametersAreNeverSql()

@@ -136,9 +136,13 @@ QVariant QueryResult::value(int row, int column) const
     case Int4Oid:
     case Int8Oid:
         return toInt(row, column);
+    case NumericOid:
+        // sum() over integers is numeric: keep whole numbers whole.
+        if (!text(row, column).contains(u'.'))
+            return toInt(row, column);
+        return toDouble(row, column);
     case Float4Oid:
     case Float8Oid:
-    case NumericOid:
         return toDouble(row, column);
     case TimestampOid:
     case TimestampTzOid:
