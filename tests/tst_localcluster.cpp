@@ -125,7 +125,7 @@ void TestLocalCluster::reusedOnSecondUse()
     QVERIFY(!pid.isEmpty());
     const Run migrate = ctl({QStringLiteral("db"), QStringLiteral("migrate")});
     QVERIFY2(migrate.exitCode == 0, qPrintable(migrate.out + migrate.err));
-    QVERIFY2(migrate.out.contains(QStringLiteral("Applied migration 1")), qPrintable(migrate.out));
+    QVERIFY2(migrate.out.contains(QStringLiteral("Applied migration")), qPrintable(migrate.out));
     QCOMPARE(postmasterPid(), pid);
     const Run again = ctl({QStringLiteral("db"), QStringLiteral("migrate")});
     QVERIFY2(again.exitCode == 0, qPrintable(again.out + again.err));

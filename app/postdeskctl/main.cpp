@@ -15,8 +15,19 @@ struct Group
 };
 
 const Group groups[] = {
-    {"db", "the database: migrate, status, local status|start|stop", Ctl::runDb},
-    {"demo", "fill an empty database with realistic demo data", Ctl::runDemo},
+        {"db", "the database: migrate, status, local status|start|stop", Ctl::runDb},
+        {"demo", "fill an empty database with realistic demo data", Ctl::runDemo},
+        {"worker", "worker host keys that provider secrets are sealed to", Ctl::runWorker},
+        {"provider", "email providers: test --via URL checks one without sending", Ctl::runProvider},
+        {"send", "compose one message and send it: --via URL --from --to --subject", Ctl::runSend},
+        {"render", "render a template with JSON data", Ctl::runRender},
+        {"template", "stored templates: put NAME --subject --html FILE, list", Ctl::runTemplate},
+        {"enqueue", "queue messages: --queue Q --template NAME --recipients FILE.jsonl",
+         Ctl::runEnqueue},
+        {"queue", "the send queues: list, pause, resume, retry, requeue, cancel, ...",
+         Ctl::runQueue},
+        {"suppress", "addresses never to send to: add, remove, list, import, export",
+         Ctl::runSuppress},
 };
 
 void printUsage()
@@ -26,8 +37,9 @@ void printUsage()
         Ctl::out() << QStringLiteral("  %1%2\n")
                               .arg(QLatin1String(group.name), -12)
                               .arg(QLatin1String(group.summary));
-    Ctl::out() << "\nEvery command takes --db CONNINFO (a libpq connection string or URI) to use an\n"
-                  "existing PostgreSQL; without it Postdesk uses its embedded database.\n"
+    Ctl::out() << "\nCommands that use the database take --db CONNINFO (a libpq connection string\n"
+                  "or URI) to use an existing PostgreSQL; without it Postdesk uses its embedded\n"
+                  "database.\n"
                   "Run 'postdeskctl COMMAND --help' for a command's options.\n";
     Ctl::out().flush();
 }

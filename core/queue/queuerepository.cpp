@@ -1,0 +1,710 @@
+#include "queuerepository.h"
+
+#include "common/logging.h"
+#include "db/connection.h"
+#include "sqlarray.h"
+
+#include <QHash>
+#include <QJsonDocument>
+#include <QSet>
+#include <QUuid>
+
+#include <cmath>
+
+namespace Queue {
+
+namespace {
+
+const QString stateNames[] = {QStringLiteral("pending"),   QStringLiteral("processing"),
+                              QStringLiteral("sent"),      QStringLiteral("dead"),
+                              QStringLiteral("cancelled"), QStringLiteral("suppressed")};
+
+// The filter occupies parameters $1..$7; an operation's own parameters start at $8.
+constexpr int filterParameterCount = 7;
+
+const QString filterCondition = QStringLiteral(
+        "($1::text[] IS NULL OR m.queue_id IN (SELECT fq.id FROM queues fq "
+        "WHERE fq.name = ANY($1::text[]))) "
+        "AND ($2::text[] IS NULL OR m.state = ANY($2::text[])) "
+        "AND ($3::text[] IS NULL OR m.provider_id IN (SELECT fp.id FROM providers fp "
+        "WHERE fp.name = ANY($3::text[]))) "
+        "AND ($4::text IS NULL OR m.last_error_class = $4::text) "
+        "AND ($5::timestamptz IS NULL OR m.created_at >= $5::timestamptz) "
+        "AND ($6::timestamptz IS NULL OR m.created_at < $6::timestamptz) "
+        "AND ($7::bigint[] IS NULL OR m.id = ANY($7::bigint[]))");
+
+QVariant textArrayOrNull(const QStringList &values)
+{
+    if (values.isEmpty())
+        return QVariant();
+    return Db::textArrayLiteral(values);
+}
+
+Common::Result<QVariantList> filterParameters(const Filter &filter)
+{
+    QStringList states;
+    for (State state : filter.states)
+        states << stateName(state);
+    if (!filter.errorClass.isEmpty() && filter.errorClass != u"transient"
+        && filter.errorClass != u"permanent") {
+        return Common::fail(QStringLiteral("queue.bad_filter"),
+                            QStringLiteral("The error class must be 'transient' or 'permanent', "
+                                           "not '%1'.")
+                                    .arg(filter.errorClass));
+    }
+    return QVariantList{textArrayOrNull(filter.queues),
+                        textArrayOrNull(states),
+                        textArrayOrNull(filter.providers),
+                        filter.errorClass.isEmpty() ? QVariant() : QVariant(filter.errorClass),
+                        filter.createdFrom.isValid() ? QVariant(filter.createdFrom) : QVariant(),
+                        filter.createdUntil.isValid() ? QVariant(filter.createdUntil) : QVariant(),
+                        filter.ids.isEmpty() ? QVariant() : QVariant(Sql::bigintArray(filter.ids))};
+}
+
+Common::Status validate(const NewMessage &message)
+{
+    const auto invalid = [&](const QString &why) {
+        return Common::fail(QStringLiteral("queue.invalid_message"),
+                            QStringLiteral("Cannot enqueue the message to '%1': %2")
+                                    .arg(message.recipient, why));
+    };
+    const QString recipient = message.recipient.trimmed();
+    if (recipient.isEmpty() || !recipient.contains(u'@') || recipient.contains(u'\n'))
+        return invalid(QStringLiteral("the recipient is not an email address."));
+    if (message.priority < 0 || message.priority > 5)
+        return invalid(QStringLiteral("the priority must be 1 (highest) to 5."));
+    if (message.maxAttempts < 0)
+        return invalid(QStringLiteral("max attempts must be at least 1."));
+    if (message.templateVersionId <= 0 && message.subject.isEmpty())
+        return invalid(QStringLiteral("give a template version or a subject with a body."));
+    if (message.templateVersionId <= 0 && message.htmlBody.isEmpty() && message.textBody.isEmpty())
+        return invalid(QStringLiteral("pre-rendered content needs an HTML or a text body."));
+    return {};
+}
+
+QVariant optionalText(const QString &text)
+{
+    return text.isEmpty() ? QVariant() : QVariant(text);
+}
+
+QString jsonText(const QJsonObject &object)
+{
+    return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
+}
+
+Common::Error unknownQueue(const QString &name, const QList<QueueInfo> &known)
+{
+    QStringList names;
+    for (const QueueInfo &queue : known)
+        names << queue.name;
+    return Common::makeError(QStringLiteral("queue.unknown_queue"),
+                             QStringLiteral("There is no queue named '%1'. The queues are: %2.")
+                                     .arg(name, names.join(QStringLiteral(", "))));
+}
+
+std::optional<QString> tokenOrNull(const QString &token)
+{
+    // A malformed token cannot hold a lease; it must not fail the batch for the others.
+    if (QUuid::fromString(token).isNull())
+        return std::nullopt;
+    return token;
+}
+
+std::optional<QString> idOrNull(qint64 id)
+{
+    if (id <= 0)
+        return std::nullopt;
+    return QString::number(id);
+}
+
+std::optional<QString> textOrNull(const QString &text)
+{
+    if (text.isEmpty())
+        return std::nullopt;
+    return text;
+}
+
+} // namespace
+
+QString stateName(State state)
+{
+    return stateNames[int(state)];
+}
+
+std::optional<State> stateFromName(const QString &name)
+{
+    for (int i = 0; i < 6; ++i) {
+        if (stateNames[i] == name)
+            return State(i);
+    }
+    return std::nullopt;
+}
+
+QueueRepository::QueueRepository(Db::Connection &connection)
+    : m_connection(connection)
+{ }
+
+qint64 QueueRepository::backoffSeconds(int nextAttempt, int baseSeconds, int capSeconds)
+{
+    const int exponent = std::clamp(nextAttempt - 2, 0, 40);
+    const double delay = double(baseSeconds) * std::pow(2.0, exponent);
+    return qint64(std::min(double(capSeconds), delay));
+}
+
+Common::Result<EnqueueResult> QueueRepository::enqueue(const NewMessage &message)
+{
+    if (auto ok = validate(message); !ok)
+        return Common::fail(ok.error());
+    auto inserted = m_connection.exec(
+            QStringLiteral(
+                    "INSERT INTO messages (queue_id, priority, scheduled_at, max_attempts, "
+                    "idempotency_key, recipient, sender, template_version_id, data, subject, "
+                    "html_body, text_body) "
+                    "SELECT q.id, coalesce($2::smallint, q.priority_class), "
+                    "coalesce($3::timestamptz, now()), coalesce($4::int, q.max_attempts), $5, $6, "
+                    "$7, $8, coalesce($9::jsonb, '{}'), $10, $11, $12 "
+                    "FROM queues q WHERE q.name = $1 "
+                    "ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING "
+                    "RETURNING id"),
+            {message.queue, message.priority > 0 ? QVariant(message.priority) : QVariant(),
+             message.scheduledAt.isValid() ? QVariant(message.scheduledAt) : QVariant(),
+             message.maxAttempts > 0 ? QVariant(message.maxAttempts) : QVariant(),
+             optionalText(message.idempotencyKey), message.recipient.trimmed(),
+             optionalText(message.sender),
+             message.templateVersionId > 0 ? QVariant(message.templateVersionId) : QVariant(),
+             jsonText(message.data), optionalText(message.subject), optionalText(message.htmlBody),
+             optionalText(message.textBody)});
+    if (!inserted)
+        return Common::fail(inserted.error());
+    if (inserted->rowCount() == 1)
+        return EnqueueResult{inserted->toInt(0, 0), true};
+    if (!message.idempotencyKey.isEmpty()) {
+        auto existing = m_connection
+                                .exec(QStringLiteral(
+                                              "SELECT id FROM messages WHERE idempotency_key = $1"),
+                                      {message.idempotencyKey});
+        if (!existing)
+            return Common::fail(existing.error());
+        if (existing->rowCount() == 1)
+            return EnqueueResult{existing->toInt(0, 0), false};
+    }
+    auto known = queues();
+    return Common::fail(unknownQueue(message.queue, known ? *known : QList<QueueInfo>{}));
+}
+
+Common::Result<BatchResult> QueueRepository::enqueueBatch(const QList<NewMessage> &messages)
+{
+    if (messages.isEmpty())
+        return BatchResult{};
+    auto known = queues();
+    if (!known)
+        return Common::fail(known.error());
+    QHash<QString, QueueInfo> byName;
+    for (const QueueInfo &queue : std::as_const(*known))
+        byName.insert(queue.name, queue);
+
+    bool anyKey = false;
+    for (const NewMessage &message : messages) {
+        if (auto ok = validate(message); !ok)
+            return Common::fail(ok.error());
+        if (!byName.contains(message.queue))
+            return Common::fail(unknownQueue(message.queue, *known));
+        anyKey = anyKey || !message.idempotencyKey.isEmpty();
+    }
+
+    if (auto ok = m_connection.begin(); !ok)
+        return Common::fail(ok.error());
+    const auto abort = [&](const Common::Error &error) {
+        m_connection.rollback();
+        return Common::fail(error);
+    };
+    // now() is the transaction's start: the same value the column default would give.
+    auto now = m_connection.exec(QStringLiteral("SELECT now()"));
+    if (!now)
+        return abort(now.error());
+    const QString nowText = now->text(0, 0);
+
+    // Without idempotency keys nothing can conflict, so the rows go straight into messages with
+    // COPY (as fast as PostgreSQL takes rows); with keys they go through a temporary table and
+    // one INSERT ... ON CONFLICT DO NOTHING.
+    const QString columns = QStringLiteral(
+            "queue_id, priority, scheduled_at, max_attempts, idempotency_key, recipient, sender, "
+            "template_version_id, data, subject, html_body, text_body");
+    if (anyKey) {
+        auto created = m_connection.exec(QStringLiteral(
+                "CREATE TEMP TABLE queue_incoming (queue_id integer, priority smallint, "
+                "scheduled_at timestamptz, max_attempts integer, idempotency_key text, "
+                "recipient text, sender text, template_version_id bigint, data jsonb, "
+                "subject text, html_body text, text_body text) ON COMMIT DROP"));
+        if (!created)
+            return abort(created.error());
+    }
+
+    QByteArray data;
+    data.reserve(messages.size() * 160);
+    for (const NewMessage &message : messages) {
+        const QueueInfo &queue = byName[message.queue];
+        data += QByteArray::number(queue.id);
+        data += '\t';
+        data += QByteArray::number(message.priority > 0 ? message.priority : queue.priorityClass);
+        data += '\t';
+        if (message.scheduledAt.isValid())
+            data += message.scheduledAt.toUTC().toString(Qt::ISODateWithMs).toUtf8();
+        else
+            data += nowText.toUtf8();
+        data += '\t';
+        data += QByteArray::number(message.maxAttempts > 0 ? message.maxAttempts
+                                                           : queue.maxAttempts);
+        data += '\t';
+        Sql::appendCopyField(data, message.idempotencyKey, message.idempotencyKey.isEmpty());
+        data += '\t';
+        Sql::appendCopyField(data, message.recipient.trimmed());
+        data += '\t';
+        Sql::appendCopyField(data, message.sender, message.sender.isEmpty());
+        data += '\t';
+        if (message.templateVersionId > 0)
+            data += QByteArray::number(message.templateVersionId);
+        else
+            data += "\\N";
+        data += '\t';
+        Sql::appendCopyField(data, jsonText(message.data));
+        data += '\t';
+        Sql::appendCopyField(data, message.subject, message.subject.isEmpty());
+        data += '\t';
+        Sql::appendCopyField(data, message.htmlBody, message.htmlBody.isEmpty());
+        data += '\t';
+        Sql::appendCopyField(data, message.textBody, message.textBody.isEmpty());
+        data += '\n';
+    }
+
+    const QString target = anyKey ? QStringLiteral("queue_incoming") : QStringLiteral("messages");
+    auto copied = m_connection.copyIn(QStringLiteral("COPY %1 (%2) FROM STDIN").arg(target, columns),
+                                      data);
+    if (!copied)
+        return abort(copied.error());
+
+    qint64 inserted = *copied;
+    if (anyKey) {
+        auto insert = m_connection.exec(
+                QStringLiteral("INSERT INTO messages (%1) SELECT %1 FROM queue_incoming "
+                               "ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL "
+                               "DO NOTHING")
+                        .arg(columns));
+        if (!insert)
+            return abort(insert.error());
+        inserted = insert->affectedRows();
+    }
+    if (auto ok = m_connection.commit(); !ok)
+        return abort(ok.error());
+    qCDebug(lcQueue) << "enqueued" << inserted << "of" << messages.size() << "messages";
+    return BatchResult{inserted, qint64(messages.size()) - inserted};
+}
+
+Common::Result<QList<ClaimedMessage>> QueueRepository::claim(const QString &workerId, int batchSize,
+                                                             int leaseSeconds,
+                                                             const QStringList &queueNames)
+{
+    if (batchSize < 1 || leaseSeconds < 1) {
+        return Common::fail(QStringLiteral("queue.bad_claim"),
+                            QStringLiteral(
+                                    "A claim needs a batch size and a lease of at least 1."));
+    }
+    if (auto reclaimed = reclaimExpired(); !reclaimed)
+        return Common::fail(reclaimed.error());
+
+    // One statement: pick due messages of running queues in priority and schedule order, locking
+    // them and skipping rows other claimers hold; mark those to suppressed addresses; lease the
+    // rest. The two UPDATEs touch disjoint rows of the same snapshot.
+    auto result = m_connection.exec(
+            QStringLiteral(
+                    "WITH picked AS ("
+                    "  SELECT m.id FROM messages m"
+                    "  WHERE m.state = 'pending' AND m.scheduled_at <= now()"
+                    "    AND m.queue_id IN (SELECT q.id FROM queues q WHERE NOT q.paused"
+                    "      AND ($4::text[] IS NULL OR q.name = ANY($4::text[])))"
+                    "  ORDER BY m.priority, m.scheduled_at, m.id"
+                    "  LIMIT $2"
+                    "  FOR UPDATE OF m SKIP LOCKED"
+                    "), blocked AS ("
+                    "  UPDATE messages m SET state = 'suppressed', updated_at = now(),"
+                    "    last_error = 'The recipient is on the suppression list (' || s.reason"
+                    "      || '); not sent.',"
+                    "    last_error_class = NULL, lease_expires_at = NULL, leased_by = NULL,"
+                    "    lease_token = NULL"
+                    "  FROM picked p, suppressions s"
+                    "  WHERE m.id = p.id AND s.address = lower(m.recipient)"
+                    "  RETURNING m.id"
+                    "), claimed AS ("
+                    "  UPDATE messages m SET state = 'processing', leased_by = $1,"
+                    "    lease_token = gen_random_uuid(),"
+                    "    lease_expires_at = now() + make_interval(secs => $3::int),"
+                    "    attempts = m.attempts + 1, updated_at = now()"
+                    "  FROM picked p"
+                    "  WHERE m.id = p.id"
+                    "    AND NOT EXISTS (SELECT 1 FROM suppressions s"
+                    "                    WHERE s.address = lower(m.recipient))"
+                    "  RETURNING m.*"
+                    ") "
+                    "SELECT c.id, c.lease_token, c.lease_expires_at, q.name, c.priority,"
+                    "  c.attempts, c.max_attempts, c.recipient, c.sender, c.template_version_id,"
+                    "  c.data, c.subject, c.html_body, c.text_body, c.idempotency_key,"
+                    "  c.created_at, (SELECT count(*) FROM blocked) "
+                    "FROM claimed c JOIN queues q ON q.id = c.queue_id "
+                    "ORDER BY c.priority, c.scheduled_at, c.id"),
+            {workerId, batchSize, leaseSeconds, textArrayOrNull(queueNames)});
+    if (!result)
+        return Common::fail(result.error());
+    QList<ClaimedMessage> claimed;
+    claimed.reserve(result->rowCount());
+    for (int row = 0; row < result->rowCount(); ++row) {
+        ClaimedMessage message;
+        message.id = result->toInt(row, 0);
+        message.leaseToken = result->text(row, 1);
+        message.leaseExpiresAt = result->toDateTime(row, 2);
+        message.queue = result->text(row, 3);
+        message.priority = int(result->toInt(row, 4));
+        message.attempt = int(result->toInt(row, 5));
+        message.maxAttempts = int(result->toInt(row, 6));
+        message.recipient = result->text(row, 7);
+        message.sender = result->text(row, 8);
+        message.templateVersionId = result->toInt(row, 9);
+        message.data = result->toJson(row, 10).toObject();
+        message.subject = result->text(row, 11);
+        message.htmlBody = result->text(row, 12);
+        message.textBody = result->text(row, 13);
+        message.textBodyIsNull = result->isNull(row, 13);
+        message.idempotencyKey = result->text(row, 14);
+        message.createdAt = result->toDateTime(row, 15);
+        claimed.append(message);
+    }
+    return claimed;
+}
+
+Common::Result<SettleResult> QueueRepository::complete(const QList<Completion> &completions)
+{
+    SettleResult settled;
+    if (completions.isEmpty())
+        return settled;
+    QList<qint64> ids;
+    QList<std::optional<QString>> tokens, providers, providerMessageIds, messageIds;
+    for (const Completion &completion : completions) {
+        ids << completion.id;
+        tokens << tokenOrNull(completion.leaseToken);
+        providers << idOrNull(completion.providerId);
+        providerMessageIds << textOrNull(completion.providerMessageId);
+        messageIds << textOrNull(completion.messageIdHeader);
+    }
+    auto result = m_connection.exec(
+            QStringLiteral(
+                    "UPDATE messages m SET state = 'sent', sent_at = now(), updated_at = now(),"
+                    "  provider_id = coalesce(u.provider_id, m.provider_id),"
+                    "  provider_message_id = u.provider_message_id,"
+                    "  message_id_header = coalesce(u.message_id_header, m.message_id_header),"
+                    "  lease_expires_at = NULL, leased_by = NULL, lease_token = NULL,"
+                    "  last_error = NULL, last_error_class = NULL, dead_reason = NULL "
+                    "FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::text[], $5::text[])"
+                    "  AS u(id, token, provider_id, provider_message_id, message_id_header) "
+                    "WHERE m.id = u.id AND m.state = 'processing' AND m.lease_token = u.token "
+                    "RETURNING m.id"),
+            {Sql::bigintArray(ids), Sql::textArray(tokens), Sql::textArray(providers),
+             Sql::textArray(providerMessageIds), Sql::textArray(messageIds)});
+    if (!result)
+        return Common::fail(result.error());
+    QSet<qint64> accepted;
+    for (int row = 0; row < result->rowCount(); ++row)
+        accepted.insert(result->toInt(row, 0));
+    for (qint64 id : std::as_const(ids)) {
+        if (accepted.contains(id))
+            settled.accepted << id;
+        else
+            settled.refused << id;
+    }
+    if (!settled.refused.isEmpty())
+        qCWarning(lcQueue) << "refused to complete" << settled.refused.size()
+                           << "messages whose lease was lost";
+    return settled;
+}
+
+Common::Result<SettleResult> QueueRepository::fail(const QList<Failure> &failures)
+{
+    SettleResult settled;
+    if (failures.isEmpty())
+        return settled;
+    QList<qint64> ids;
+    QList<std::optional<QString>> tokens, errors, permanent, providers, retryAfter;
+    for (const Failure &failure : failures) {
+        ids << failure.id;
+        tokens << tokenOrNull(failure.leaseToken);
+        errors << failure.error;
+        permanent << (failure.permanent ? QStringLiteral("t") : QStringLiteral("f"));
+        providers << idOrNull(failure.providerId);
+        retryAfter << idOrNull(failure.retryAfterSeconds);
+    }
+    // The next attempt waits base * 2^(attempts - 1) seconds, at most the cap, with "equal
+    // jitter": a random point in the upper half of that, so that messages failed together do
+    // not come back together.
+    auto result = m_connection.exec(
+            QStringLiteral(
+                    "UPDATE messages m SET"
+                    "  state = CASE WHEN u.permanent OR m.attempts >= m.max_attempts"
+                    "    THEN 'dead' ELSE 'pending' END,"
+                    "  dead_reason = CASE WHEN u.permanent THEN 'permanent_error'"
+                    "    WHEN m.attempts >= m.max_attempts THEN 'attempts_exhausted' END,"
+                    "  scheduled_at = CASE WHEN u.permanent OR m.attempts >= m.max_attempts"
+                    "    THEN m.scheduled_at"
+                    "    ELSE now() + make_interval(secs => greatest(coalesce(u.retry_after, 0),"
+                    "      least(q.retry_cap_seconds::float8, q.retry_base_seconds"
+                    "        * power(2::float8, least(greatest(m.attempts - 1, 0), 40)))"
+                    "      * (0.5 + random() * 0.5))) END,"
+                    "  last_error = u.error,"
+                    "  last_error_class = CASE WHEN u.permanent THEN 'permanent'"
+                    "    ELSE 'transient' END,"
+                    "  provider_id = coalesce(u.provider_id, m.provider_id),"
+                    "  lease_expires_at = NULL, leased_by = NULL, lease_token = NULL,"
+                    "  updated_at = now() "
+                    "FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::boolean[],"
+                    "  $5::bigint[], $6::integer[])"
+                    "  AS u(id, token, error, permanent, provider_id, retry_after), queues q "
+                    "WHERE m.id = u.id AND m.state = 'processing' AND m.lease_token = u.token"
+                    "  AND q.id = m.queue_id "
+                    "RETURNING m.id, m.state"),
+            {Sql::bigintArray(ids), Sql::textArray(tokens), Sql::textArray(errors),
+             Sql::textArray(permanent), Sql::textArray(providers), Sql::textArray(retryAfter)});
+    if (!result)
+        return Common::fail(result.error());
+    QSet<qint64> accepted;
+    for (int row = 0; row < result->rowCount(); ++row) {
+        accepted.insert(result->toInt(row, 0));
+        if (result->text(row, 1) == u"dead")
+            ++settled.deadLettered;
+    }
+    for (qint64 id : std::as_const(ids)) {
+        if (accepted.contains(id))
+            settled.accepted << id;
+        else
+            settled.refused << id;
+    }
+    return settled;
+}
+
+Common::Result<qint64> QueueRepository::extendLeases(const QList<qint64> &ids,
+                                                     const QString &workerId, int leaseSeconds)
+{
+    auto result = m_connection.exec(
+            QStringLiteral("UPDATE messages SET lease_expires_at = now() + make_interval(secs => "
+                           "$3::int), updated_at = now() "
+                           "WHERE id = ANY($1::bigint[]) AND leased_by = $2 "
+                           "AND state = 'processing'"),
+            {Sql::bigintArray(ids), workerId, leaseSeconds});
+    if (!result)
+        return Common::fail(result.error());
+    return result->affectedRows();
+}
+
+Common::Result<qint64> QueueRepository::releaseLeases(const QString &workerId)
+{
+    auto result = m_connection.exec(
+            QStringLiteral("UPDATE messages SET state = 'pending', attempts = greatest(attempts "
+                           "- 1, 0), lease_expires_at = NULL, leased_by = NULL, "
+                           "lease_token = NULL, updated_at = now() "
+                           "WHERE leased_by = $1 AND state = 'processing' RETURNING queue_id"),
+            {workerId});
+    if (!result)
+        return Common::fail(result.error());
+    QStringList queueIds;
+    for (int row = 0; row < result->rowCount(); ++row)
+        queueIds << result->text(row, 0);
+    queueIds.removeDuplicates();
+    if (auto ok = notify(queueIds.join(u',')); !ok)
+        return Common::fail(ok.error());
+    return qint64(result->rowCount());
+}
+
+Common::Result<qint64> QueueRepository::reclaimExpired()
+{
+    auto result = m_connection.exec(QStringLiteral(
+            "WITH expired AS ("
+            "  SELECT id FROM messages"
+            "  WHERE state = 'processing' AND lease_expires_at < now()"
+            "  FOR UPDATE SKIP LOCKED"
+            ") "
+            "UPDATE messages m SET"
+            "  state = CASE WHEN m.attempts >= m.max_attempts THEN 'dead' ELSE 'pending' END,"
+            "  dead_reason = CASE WHEN m.attempts >= m.max_attempts"
+            "    THEN 'attempts_exhausted' END,"
+            "  last_error = 'The lease of ' || coalesce(m.leased_by, 'a worker')"
+            "    || ' expired before it reported a result.',"
+            "  last_error_class = 'transient',"
+            "  lease_expires_at = NULL, leased_by = NULL, lease_token = NULL, updated_at = now() "
+            "FROM expired e WHERE m.id = e.id "
+            "RETURNING m.state"));
+    if (!result)
+        return Common::fail(result.error());
+    if (result->rowCount() > 0)
+        qCInfo(lcQueue) << "reclaimed" << result->rowCount() << "messages with expired leases";
+    return qint64(result->rowCount());
+}
+
+Common::Result<QList<QueueInfo>> QueueRepository::queues()
+{
+    auto result = m_connection.exec(QStringLiteral(
+            "SELECT id, name, priority_class, concurrency_share, paused, max_attempts, "
+            "retry_base_seconds, retry_cap_seconds FROM queues ORDER BY priority_class, name"));
+    if (!result)
+        return Common::fail(result.error());
+    QList<QueueInfo> list;
+    for (int row = 0; row < result->rowCount(); ++row) {
+        list.append(QueueInfo{int(result->toInt(row, 0)), result->text(row, 1),
+                              int(result->toInt(row, 2)), int(result->toInt(row, 3)),
+                              result->toBool(row, 4), int(result->toInt(row, 5)),
+                              int(result->toInt(row, 6)), int(result->toInt(row, 7))});
+    }
+    return list;
+}
+
+Common::Status QueueRepository::pause(const QString &queue)
+{
+    auto result = m_connection.exec(
+            QStringLiteral("UPDATE queues SET paused = true, updated_at = now() WHERE name = $1"),
+            {queue});
+    if (!result)
+        return Common::fail(result.error());
+    if (result->affectedRows() == 0) {
+        auto known = queues();
+        return Common::fail(unknownQueue(queue, known ? *known : QList<QueueInfo>{}));
+    }
+    return {};
+}
+
+Common::Status QueueRepository::resume(const QString &queue)
+{
+    auto result = m_connection.exec(
+            QStringLiteral("UPDATE queues SET paused = false, updated_at = now() WHERE name = $1 "
+                           "RETURNING id"),
+            {queue});
+    if (!result)
+        return Common::fail(result.error());
+    if (result->rowCount() == 0) {
+        auto known = queues();
+        return Common::fail(unknownQueue(queue, known ? *known : QList<QueueInfo>{}));
+    }
+    // Workers sleeping on this queue's work wake at once instead of at their next poll.
+    return notify(result->text(0, 0));
+}
+
+Common::Result<QList<QueueStats>> QueueRepository::stats()
+{
+    auto result = m_connection.exec(QStringLiteral(
+            "SELECT q.name, q.paused,"
+            "  count(m.id) FILTER (WHERE m.state = 'pending'),"
+            "  count(m.id) FILTER (WHERE m.state = 'pending' AND m.scheduled_at <= now()),"
+            "  count(m.id) FILTER (WHERE m.state = 'processing'),"
+            "  count(m.id) FILTER (WHERE m.state = 'sent'),"
+            "  count(m.id) FILTER (WHERE m.state = 'dead'),"
+            "  count(m.id) FILTER (WHERE m.state = 'cancelled'),"
+            "  count(m.id) FILTER (WHERE m.state = 'suppressed'),"
+            "  min(m.scheduled_at) FILTER (WHERE m.state = 'pending' AND m.scheduled_at <= now()) "
+            "FROM queues q LEFT JOIN messages m ON m.queue_id = q.id "
+            "GROUP BY q.id ORDER BY q.priority_class, q.name"));
+    if (!result)
+        return Common::fail(result.error());
+    QList<QueueStats> list;
+    for (int row = 0; row < result->rowCount(); ++row) {
+        QueueStats stats;
+        stats.queue = result->text(row, 0);
+        stats.paused = result->toBool(row, 1);
+        stats.pending = result->toInt(row, 2);
+        stats.due = result->toInt(row, 3);
+        stats.processing = result->toInt(row, 4);
+        stats.sent = result->toInt(row, 5);
+        stats.dead = result->toInt(row, 6);
+        stats.cancelled = result->toInt(row, 7);
+        stats.suppressed = result->toInt(row, 8);
+        if (!result->isNull(row, 9))
+            stats.oldestDue = result->toDateTime(row, 9);
+        list.append(stats);
+    }
+    return list;
+}
+
+Common::Result<qint64> QueueRepository::bulkUpdate(const QString &assignments,
+                                                   const QString &stateCondition,
+                                                   const Filter &filter, const QVariantList &extra)
+{
+    auto params = filterParameters(filter);
+    if (!params)
+        return Common::fail(params.error());
+    *params += extra;
+    auto result = m_connection.exec(
+            QStringLiteral("WITH changed AS (UPDATE messages m SET %1, updated_at = now() "
+                           "WHERE %2 AND %3 RETURNING m.queue_id, m.state) "
+                           "SELECT count(*), string_agg(DISTINCT queue_id::text, ',') "
+                           "FILTER (WHERE state = 'pending') FROM changed")
+                    .arg(assignments, filterCondition, stateCondition),
+            *params);
+    if (!result)
+        return Common::fail(result.error());
+    const qint64 changed = result->toInt(0, 0);
+    if (auto ok = notify(result->text(0, 1)); !ok)
+        return Common::fail(ok.error());
+    return changed;
+}
+
+Common::Status QueueRepository::notify(const QString &queueIds)
+{
+    if (queueIds.isEmpty())
+        return {};
+    auto notified = m_connection.exec(QStringLiteral("SELECT pg_notify($1, $2)"),
+                                      {QString::fromLatin1(notifyChannel), queueIds});
+    if (!notified)
+        return Common::fail(notified.error());
+    return {};
+}
+
+Common::Result<qint64> QueueRepository::retry(const Filter &filter)
+{
+    return bulkUpdate(QStringLiteral("state = 'pending', scheduled_at = now(), attempts = 0, "
+                                     "dead_reason = NULL"),
+                      QStringLiteral("m.state IN ('dead', 'pending')"), filter);
+}
+
+Common::Result<qint64> QueueRepository::requeue(const Filter &filter)
+{
+    return bulkUpdate(QStringLiteral("state = 'pending', scheduled_at = now(), attempts = 0, "
+                                     "dead_reason = NULL, last_error = NULL, "
+                                     "last_error_class = NULL, sent_at = NULL, "
+                                     "provider_message_id = NULL"),
+                      QStringLiteral("m.state <> 'processing'"), filter);
+}
+
+Common::Result<qint64> QueueRepository::cancel(const Filter &filter)
+{
+    return bulkUpdate(QStringLiteral("state = 'cancelled'"), QStringLiteral("m.state = 'pending'"),
+                      filter);
+}
+
+Common::Result<qint64> QueueRepository::reprioritise(const Filter &filter, int priority)
+{
+    if (priority < 1 || priority > 5) {
+        return Common::fail(QStringLiteral("queue.bad_priority"),
+                            QStringLiteral("The priority must be 1 (highest) to 5, not %1.")
+                                    .arg(priority));
+    }
+    return bulkUpdate(QStringLiteral("priority = $%1::smallint").arg(filterParameterCount + 1),
+                      QStringLiteral("m.state = 'pending'"), filter, {priority});
+}
+
+Common::Result<qint64> QueueRepository::count(const Filter &filter)
+{
+    auto params = filterParameters(filter);
+    if (!params)
+        return Common::fail(params.error());
+    auto result = m_connection.exec(QStringLiteral("SELECT count(*) FROM messages m WHERE %1")
+                                            .arg(filterCondition),
+                                    *params);
+    if (!result)
+        return Common::fail(result.error());
+    return result->toInt(0, 0);
+}
+
+} // namespace Queue
