@@ -41,9 +41,12 @@ QueryTablePage *templatesPage(QWidget *parent)
                          "next. The list below is live."),
              QStringLiteral(
                      R"sql(SELECT t.name AS "Name", t.kind AS "Type", t.default_locale AS "Locale",
-                   (SELECT max(version) FROM template_versions v WHERE v.template_id = t.id) AS "Versions",
-                   t.updated_at AS "Last edited", t.updated_by AS "By", t.description AS "Description"
-                   FROM templates t ORDER BY t.name)sql"),
+                   v.version AS "Versions", v.created_at AS "Last edited", v.created_by AS "By",
+                   t.description AS "Description"
+                   FROM templates t LEFT JOIN LATERAL (
+                       SELECT version, created_at, created_by FROM template_versions
+                       WHERE template_id = t.id ORDER BY created_at DESC, version DESC LIMIT 1) v ON true
+                   ORDER BY t.name)sql"),
              QObject::tr("No templates yet.")},
             parent);
 }
