@@ -19,27 +19,9 @@ private Q_SLOTS:
     void demoRefusesRealData();
 
 private:
-    struct Run
-    {
-        int exitCode = -1;
-        QString out;
-        QString err;
-    };
-    Run ctl(const QStringList &arguments);
+    using Run = TestSupport::ProgramRun;
+    static Run ctl(const QStringList &arguments) { return TestSupport::runCtl(arguments); }
 };
-
-TestCtl::Run TestCtl::ctl(const QStringList &arguments)
-{
-    QProcess process;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(QStringLiteral("POSTDESK_DB"));
-    process.setProcessEnvironment(env);
-    process.start(TestSupport::programPath(QStringLiteral("postdeskctl")), arguments);
-    if (!process.waitForFinished(120000))
-        return {};
-    return {process.exitCode(), QString::fromUtf8(process.readAllStandardOutput()),
-            QString::fromUtf8(process.readAllStandardError())};
-}
 
 void TestCtl::helpListsTheCommands()
 {

@@ -29,12 +29,7 @@ private Q_SLOTS:
     void missingServerProgramsAreNamed();
 
 private:
-    struct Run
-    {
-        int exitCode = -1;
-        QString out;
-        QString err;
-    };
+    using Run = TestSupport::ProgramRun;
     Run ctl(const QStringList &arguments, const QProcessEnvironment &extra = {});
     QString postmasterPid() const;
 
@@ -67,18 +62,11 @@ void TestLocalCluster::cleanupTestCase()
 TestLocalCluster::Run TestLocalCluster::ctl(const QStringList &arguments,
                                             const QProcessEnvironment &extra)
 {
-    QProcess process;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(QStringLiteral("POSTDESK_DB"));
+    QProcessEnvironment env;
     env.insert(QStringLiteral("XDG_DATA_HOME"), m_dataHome);
     env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_home.filePath(QStringLiteral("config")));
     env.insert(extra);
-    process.setProcessEnvironment(env);
-    process.start(TestSupport::programPath(QStringLiteral("postdeskctl")), arguments);
-    if (!process.waitForFinished(180000))
-        return {};
-    return {process.exitCode(), QString::fromUtf8(process.readAllStandardOutput()),
-            QString::fromUtf8(process.readAllStandardError())};
+    return TestSupport::runCtl(arguments, env);
 }
 
 QString TestLocalCluster::postmasterPid() const

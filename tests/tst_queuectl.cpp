@@ -33,12 +33,7 @@ private Q_SLOTS:
     void suppressAddListRemoveImportExport();
 
 private:
-    struct Run
-    {
-        int exitCode = -1;
-        QString out;
-        QString err;
-    };
+    using Run = TestSupport::ProgramRun;
     Run ctl(QStringList arguments, bool withDb = true);
     QString m_db;
     std::unique_ptr<Db::Connection> m_connection;
@@ -49,15 +44,7 @@ TestQueueCtl::Run TestQueueCtl::ctl(QStringList arguments, bool withDb)
 {
     if (withDb)
         arguments << QStringLiteral("--db") << m_db;
-    QProcess process;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(QStringLiteral("POSTDESK_DB"));
-    process.setProcessEnvironment(env);
-    process.start(TestSupport::programPath(QStringLiteral("postdeskctl")), arguments);
-    if (!process.waitForFinished(120000))
-        return {};
-    return {process.exitCode(), QString::fromUtf8(process.readAllStandardOutput()),
-            QString::fromUtf8(process.readAllStandardError())};
+    return TestSupport::runCtl(arguments);
 }
 
 static QString data(const char *name)

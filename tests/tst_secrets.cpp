@@ -7,7 +7,6 @@
 #include "testenv.h"
 
 #include <QFile>
-#include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
@@ -203,13 +202,10 @@ void TestSecrets::workerCommands()
                                .toConnectionString();
     QTemporaryDir keys;
     auto ctl = [&](const QStringList &arguments, QString *output) {
-        QProcess process;
-        process.start(TestSupport::programPath(QStringLiteral("postdeskctl")),
-                      arguments + QStringList{QStringLiteral("--db"), db});
-        process.waitForFinished(60000);
-        *output = QString::fromUtf8(process.readAllStandardOutput()
-                                    + process.readAllStandardError());
-        return process.exitCode();
+        const TestSupport::ProgramRun run = TestSupport::runCtl(
+                arguments + QStringList{QStringLiteral("--db"), db});
+        *output = run.all();
+        return run.exitCode;
     };
     QString output;
     const QString keyDir = keys.filePath(QStringLiteral("k"));

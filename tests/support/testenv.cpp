@@ -2,6 +2,7 @@
 
 #include <QDir>
 #include <QPixmap>
+#include <QProcess>
 #include <QTest>
 #include <QWidget>
 
@@ -33,6 +34,26 @@ QString saveScreenshot(QWidget *widget, const QString &name)
 QString programPath(const QString &name)
 {
     return QStringLiteral(POSTDESK_BINARY_DIR) + QStringLiteral("/app/") + name + u'/' + name;
+}
+
+ProgramRun runCtl(const QStringList &arguments, const QProcessEnvironment &extra, int timeoutMs)
+{
+    QProcess process;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("POSTDESK_DB"));
+    env.insert(extra);
+    process.setProcessEnvironment(env);
+    process.start(programPath(QStringLiteral("postdeskctl")), arguments);
+    if (!process.waitForFinished(timeoutMs)) {
+        process.kill();
+        process.waitForFinished();
+        return {};
+    }
+    ProgramRun run;
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    run.out = QString::fromUtf8(process.readAllStandardOutput());
+    run.err = QString::fromUtf8(process.readAllStandardError());
+    return run;
 }
 
 } // namespace TestSupport
