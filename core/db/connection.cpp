@@ -169,6 +169,13 @@ Common::Result<std::unique_ptr<Connection>> Connection::open(const ConnectionInf
         PQfinish(conn);
         return Common::fail(classifyConnectError(message, info));
     }
+    // Server notices ("relation already exists, skipping") are for the log, not the terminal.
+    PQsetNoticeProcessor(
+            conn,
+            [](void *, const char *message) {
+                qCDebug(lcDb).noquote() << QString::fromUtf8(message).trimmed();
+            },
+            nullptr);
     auto connection = std::unique_ptr<Connection>(new Connection(conn, info));
     // Predictable text forms for the typed accessors, whatever the server's defaults are.
     if (auto set = connection->execScript(
