@@ -78,17 +78,13 @@ Common::Result<HttpRequest> CustomHttpTransport::buildRequest(const OutgoingMess
     auto body = renderBody(settings().bodyTemplate, message);
     if (!body)
         return Common::fail(body.error());
-    HttpRequest request;
-    request.request = QNetworkRequest(settings().baseUrl);
-    request.request.setHeader(QNetworkRequest::ContentTypeHeader,
-                              QByteArrayLiteral("application/json"));
+    HttpRequest request = HttpRequest::jsonPost(QNetworkRequest(settings().baseUrl), *body);
     request.request.setRawHeader("Accept", "application/json");
     if (!settings().apiKey.isEmpty())
         request.request.setRawHeader("Authorization",
                                      "Basic " + settings().apiKey.toUtf8().toBase64());
     for (const auto &[name, value] : settings().headers)
         request.request.setRawHeader(name, value);
-    request.body = *body;
     return request;
 }
 

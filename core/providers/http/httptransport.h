@@ -22,6 +22,13 @@ struct HttpRequest
     QNetworkRequest request; // URL and headers
     QByteArray verb = "POST";
     QByteArray body;
+
+    // A POST of a JSON body to request's URL, with its Content-Type set.
+    static HttpRequest jsonPost(QNetworkRequest request, QByteArray body)
+    {
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        return HttpRequest{std::move(request), QByteArrayLiteral("POST"), std::move(body)};
+    }
 };
 
 // What came back: the status (0 when no answer arrived), headers, body, and the network error.

@@ -125,12 +125,7 @@ Common::Result<HttpRequest> PostmarkTransport::buildRequest(const OutgoingMessag
     auto body = requestBody(message, settings().stream);
     if (!body)
         return Common::fail(body.error());
-    HttpRequest request;
-    request.request = apiRequest(QStringLiteral("/email"));
-    request.request.setHeader(QNetworkRequest::ContentTypeHeader,
-                              QByteArrayLiteral("application/json"));
-    request.body = *body;
-    return request;
+    return HttpRequest::jsonPost(apiRequest(QStringLiteral("/email")), *body);
 }
 
 void PostmarkTransport::readSuccess(const HttpAnswer &answer, SendResult &result) const

@@ -136,12 +136,7 @@ Common::Result<HttpRequest> SendGridTransport::buildRequest(const OutgoingMessag
     auto body = requestBody(message);
     if (!body)
         return Common::fail(body.error());
-    HttpRequest request;
-    request.request = apiRequest(QStringLiteral("/v3/mail/send"));
-    request.request.setHeader(QNetworkRequest::ContentTypeHeader,
-                              QByteArrayLiteral("application/json"));
-    request.body = *body;
-    return request;
+    return HttpRequest::jsonPost(apiRequest(QStringLiteral("/v3/mail/send")), *body);
 }
 
 void SendGridTransport::readSuccess(const HttpAnswer &answer, SendResult &result) const
