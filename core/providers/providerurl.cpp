@@ -460,6 +460,7 @@ QString ProviderUrl::redacted() const
     QUrl url = m_url;
     if (!url.password().isEmpty())
         url.setPassword(QStringLiteral("****"));
+    // HTTP providers keep their credentials out of m_url already (see parseHttp).
     return url.toString();
 }
 

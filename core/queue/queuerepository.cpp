@@ -368,7 +368,8 @@ Common::Result<QList<ClaimedMessage>> QueueRepository::claim(const QString &work
         message.recipient = result->text(row, 7);
         message.sender = result->text(row, 8);
         message.templateVersionId = result->toInt(row, 9);
-        message.data = result->toJson(row, 10).toObject();
+        message.dataJson = result->bytes(row, 10);
+        message.data = QJsonDocument::fromJson(message.dataJson).object();
         message.subject = result->text(row, 11);
         message.htmlBody = result->text(row, 12);
         message.textBody = result->text(row, 13);
@@ -386,28 +387,49 @@ Common::Result<SettleResult> QueueRepository::complete(const QList<Completion> &
     if (completions.isEmpty())
         return settled;
     QList<qint64> ids;
-    QList<std::optional<QString>> tokens, providers, providerMessageIds, messageIds;
+    QList<std::optional<QString>> tokens, providers, providerMessageIds, messageIds, sendMs;
     for (const Completion &completion : completions) {
         ids << completion.id;
         tokens << tokenOrNull(completion.leaseToken);
         providers << idOrNull(completion.providerId);
         providerMessageIds << textOrNull(completion.providerMessageId);
         messageIds << textOrNull(completion.messageIdHeader);
+        sendMs << (completion.sendMs < 0 ? std::nullopt
+                                         : std::optional<QString>(QString::number(completion.sendMs)));
     }
+    // The day's counters (per provider, queue and template) move with the messages, in the same
+    // statement; rows are upserted in key order so that concurrent workers never deadlock.
     auto result = m_connection.exec(
             QStringLiteral(
-                    "UPDATE messages m SET state = 'sent', sent_at = now(), updated_at = now(),"
-                    "  provider_id = coalesce(u.provider_id, m.provider_id),"
-                    "  provider_message_id = u.provider_message_id,"
-                    "  message_id_header = coalesce(u.message_id_header, m.message_id_header),"
-                    "  lease_expires_at = NULL, leased_by = NULL, lease_token = NULL,"
-                    "  last_error = NULL, last_error_class = NULL, dead_reason = NULL "
-                    "FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::text[], $5::text[])"
-                    "  AS u(id, token, provider_id, provider_message_id, message_id_header) "
-                    "WHERE m.id = u.id AND m.state = 'processing' AND m.lease_token = u.token "
-                    "RETURNING m.id"),
+                    "WITH done AS ("
+                    "  UPDATE messages m SET state = 'sent', sent_at = now(), updated_at = now(),"
+                    "    provider_id = coalesce(u.provider_id, m.provider_id),"
+                    "    provider_message_id = u.provider_message_id,"
+                    "    message_id_header = coalesce(u.message_id_header, m.message_id_header),"
+                    "    send_ms = u.send_ms,"
+                    "    lease_expires_at = NULL, leased_by = NULL, lease_token = NULL,"
+                    "    last_error = NULL, last_error_class = NULL, dead_reason = NULL "
+                    "  FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::text[], $5::text[],"
+                    "    $6::integer[])"
+                    "    AS u(id, token, provider_id, provider_message_id, message_id_header, send_ms) "
+                    "  WHERE m.id = u.id AND m.state = 'processing' AND m.lease_token = u.token "
+                    "  RETURNING m.id, m.provider_id, m.queue_id, m.template_version_id, m.send_ms"
+                    "), counted AS ("
+                    "  INSERT INTO daily_rollups AS r (day, provider_id, queue_id, template_id,"
+                    "    sent, send_ms_total)"
+                    "  SELECT (now() AT TIME ZONE 'UTC')::date, coalesce(d.provider_id, 0),"
+                    "    d.queue_id, coalesce(tv.template_id, 0), count(*),"
+                    "    coalesce(sum(d.send_ms), 0)"
+                    "  FROM done d LEFT JOIN template_versions tv ON tv.id = d.template_version_id"
+                    "  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+                    "  ON CONFLICT (day, provider_id, queue_id, template_id) DO UPDATE"
+                    "    SET sent = r.sent + excluded.sent,"
+                    "        send_ms_total = r.send_ms_total + excluded.send_ms_total"
+                    ") "
+                    "SELECT id FROM done"),
             {Sql::bigintArray(ids), Sql::textArray(tokens), Sql::textArray(providers),
-             Sql::textArray(providerMessageIds), Sql::textArray(messageIds)});
+             Sql::textArray(providerMessageIds), Sql::textArray(messageIds),
+             Sql::textArray(sendMs)});
     if (!result)
         return Common::fail(result.error());
     QSet<qint64> accepted;
@@ -445,6 +467,7 @@ Common::Result<SettleResult> QueueRepository::fail(const QList<Failure> &failure
     // not come back together.
     auto result = m_connection.exec(
             QStringLiteral(
+                    "WITH done AS ("
                     "UPDATE messages m SET"
                     "  state = CASE WHEN u.permanent OR m.attempts >= m.max_attempts"
                     "    THEN 'dead' ELSE 'pending' END,"
@@ -467,7 +490,19 @@ Common::Result<SettleResult> QueueRepository::fail(const QList<Failure> &failure
                     "  AS u(id, token, error, permanent, provider_id, retry_after), queues q "
                     "WHERE m.id = u.id AND m.state = 'processing' AND m.lease_token = u.token"
                     "  AND q.id = m.queue_id "
-                    "RETURNING m.id, m.state"),
+                    "RETURNING m.id, m.state, m.provider_id, m.queue_id, m.template_version_id"
+                    "), counted AS ("
+                    "  INSERT INTO daily_rollups AS r (day, provider_id, queue_id, template_id,"
+                    "    failed)"
+                    "  SELECT (now() AT TIME ZONE 'UTC')::date, coalesce(d.provider_id, 0),"
+                    "    d.queue_id, coalesce(tv.template_id, 0), count(*)"
+                    "  FROM done d LEFT JOIN template_versions tv ON tv.id = d.template_version_id"
+                    "  WHERE d.state = 'dead'"
+                    "  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+                    "  ON CONFLICT (day, provider_id, queue_id, template_id) DO UPDATE"
+                    "    SET failed = r.failed + excluded.failed"
+                    ") "
+                    "SELECT id, state FROM done"),
             {Sql::bigintArray(ids), Sql::textArray(tokens), Sql::textArray(errors),
              Sql::textArray(permanent), Sql::textArray(providers), Sql::textArray(retryAfter)});
     if (!result)

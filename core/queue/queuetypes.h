@@ -67,6 +67,7 @@ struct ClaimedMessage
     QString sender;
     qint64 templateVersionId = 0;
     QJsonObject data;
+    QByteArray dataJson; // the same as written, keys in their order (templates iterate in it)
     QString subject;
     QString htmlBody;
     QString textBody;
@@ -82,6 +83,7 @@ struct Completion
     qint64 providerId = 0; // 0: none recorded
     QString providerMessageId;
     QString messageIdHeader; // our Message-ID, without angle brackets
+    int sendMs = -1;         // time the provider took, -1: not measured
 };
 
 struct Failure

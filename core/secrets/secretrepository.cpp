@@ -152,45 +152,52 @@ Common::Status SecretRepository::setSecret(qint64 providerId, const QString &nam
     auto run = [&]() -> Common::Status {
         if (auto ok = m_connection.begin(); !ok)
             return ok;
-        auto keys = m_connection.exec(QStringLiteral(
-                "SELECT id, public_key FROM worker_keys WHERE authorised_at IS NOT NULL"));
-        if (!keys)
-            return Common::fail(keys.error());
-        if (keys->rowCount() == 0) {
-            return Common::fail(
-                    QStringLiteral("secrets.no_worker_keys"),
-                    QStringLiteral("No worker host is authorised to hold secrets yet. On a host "
-                                   "that sends mail run 'postdeskctl worker init', then "
-                                   "'postdeskctl worker authorise ID' with the id it prints."));
-        }
-        auto cleared = m_connection.exec(
-                QStringLiteral("DELETE FROM provider_secrets WHERE provider_id = $1 AND name = $2"),
-                {providerId, name});
-        if (!cleared)
-            return Common::fail(cleared.error());
-        for (int r = 0; r < keys->rowCount(); ++r) {
-            auto sealed = SealedBox::seal(value, keys->bytes(r, 1), context(providerId, name));
-            if (!sealed)
-                return Common::fail(sealed.error());
-            auto stored = m_connection.exec(QStringLiteral(
-                                                    "INSERT INTO provider_secrets (provider_id, "
-                                                    "name, worker_key_id, sealed) "
-                                                    "VALUES ($1, $2, $3, $4)"),
-                                            {providerId, name, keys->text(r, 0), *sealed});
-            if (!stored)
-                return Common::fail(stored.error());
-        }
-        auto audit = m_connection.exec(
-                QStringLiteral("INSERT INTO audit_log (action, entity_type, entity_id, detail) "
-                               "VALUES ('set_secret', 'provider', $1, $2)"),
-                {QString::number(providerId), QJsonObject{{QStringLiteral("secret"), name}}});
-        if (!audit)
-            return Common::fail(audit.error());
+        if (auto sealed = sealSecret(providerId, name, value); !sealed)
+            return sealed;
         return m_connection.commit();
     };
     auto result = run();
     m_connection.rollback();
     return result;
+}
+
+Common::Status SecretRepository::sealSecret(qint64 providerId, const QString &name,
+                                            const QByteArray &value)
+{
+    auto keys = m_connection.exec(
+            QStringLiteral("SELECT id, public_key FROM worker_keys WHERE authorised_at IS NOT NULL"));
+    if (!keys)
+        return Common::fail(keys.error());
+    if (keys->rowCount() == 0) {
+        return Common::fail(QStringLiteral("secrets.no_worker_keys"),
+                            QStringLiteral("No worker host is authorised to hold secrets yet. On a "
+                                           "host that sends mail run 'postdeskctl worker init', "
+                                           "then 'postdeskctl worker authorise ID' with the id it "
+                                           "prints."));
+    }
+    auto cleared = m_connection.exec(
+            QStringLiteral("DELETE FROM provider_secrets WHERE provider_id = $1 AND name = $2"),
+            {providerId, name});
+    if (!cleared)
+        return Common::fail(cleared.error());
+    for (int r = 0; r < keys->rowCount(); ++r) {
+        auto sealed = SealedBox::seal(value, keys->bytes(r, 1), context(providerId, name));
+        if (!sealed)
+            return Common::fail(sealed.error());
+        auto stored = m_connection.exec(QStringLiteral("INSERT INTO provider_secrets (provider_id, "
+                                                       "name, worker_key_id, sealed) "
+                                                       "VALUES ($1, $2, $3, $4)"),
+                                        {providerId, name, keys->text(r, 0), *sealed});
+        if (!stored)
+            return Common::fail(stored.error());
+    }
+    auto audit = m_connection.exec(
+            QStringLiteral("INSERT INTO audit_log (action, entity_type, entity_id, detail) "
+                           "VALUES ('set_secret', 'provider', $1, $2)"),
+            {QString::number(providerId), QJsonObject{{QStringLiteral("secret"), name}}});
+    if (!audit)
+        return Common::fail(audit.error());
+    return {};
 }
 
 Common::Result<QByteArray> SecretRepository::openSecret(qint64 providerId, const QString &name,

@@ -44,6 +44,9 @@ public:
 
     // Replaces a provider's secret, sealed to every authorised key.
     Common::Status setSecret(qint64 providerId, const QString &name, const QByteArray &value);
+    // The same inside the caller's transaction (for changes that store a provider and its secrets
+    // together).
+    Common::Status sealSecret(qint64 providerId, const QString &name, const QByteArray &value);
     // Opens the copy sealed to this host's key.
     Common::Result<QByteArray> openSecret(qint64 providerId, const QString &name,
                                           const KeyPair &hostKey);

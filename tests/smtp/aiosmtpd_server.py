@@ -16,15 +16,18 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Recorder:
-    def __init__(self, out, reject):
+    def __init__(self, out, reject, tempfail=None):
         self.out = out
         self.reject = reject
+        self.tempfail = tempfail
         self.count = 0
         self.logins = {}
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.reject and self.reject in address:
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        if self.tempfail and self.tempfail in address:
+            return "450 4.2.1 <%s>: Mailbox busy, try again later" % address
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 2.1.5 Ok"
@@ -52,6 +55,8 @@ def main():
     p.add_argument("--auth", help="USER:PASSWORD; offers AUTH PLAIN and LOGIN")
     p.add_argument("--out", required=True)
     p.add_argument("--reject-rcpt", help="refuse recipients that contain this text")
+    p.add_argument("--tempfail-rcpt", help="answer 450 to recipients that contain this text")
+    p.add_argument("--port", type=int, default=0, help="listen on this port (default: a free one)")
     p.add_argument("--size", type=int, default=33554432)
     a = p.parse_args()
 
@@ -71,7 +76,7 @@ def main():
             handler.logins[id(session)] = user
         return AuthResult(success=ok, handled=False)
 
-    handler = Recorder(a.out, a.reject_rcpt)
+    handler = Recorder(a.out, a.reject_rcpt, a.tempfail_rcpt)
 
     def factory():
         kwargs = dict(enable_SMTPUTF8=True, decode_data=False, hostname="aiosmtpd.test",
@@ -86,7 +91,7 @@ def main():
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     server = loop.run_until_complete(loop.create_server(
-        factory, host="127.0.0.1", port=0, ssl=ctx if a.tls == "implicit" else None))
+        factory, host="127.0.0.1", port=a.port, ssl=ctx if a.tls == "implicit" else None))
     print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
     loop.add_reader(sys.stdin.fileno(), lambda: sys.stdin.buffer.read1(4096) or loop.stop())
     try:
