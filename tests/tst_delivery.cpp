@@ -12,6 +12,7 @@
 #include "smtp/smtppeer.h"
 #include "testdb.h"
 
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTest>
@@ -43,8 +44,8 @@ private:
     qint64 scalar(const QString &sql, const QVariantList &params = {});
     Providers::ProviderRecord addProvider(const QString &name, const QString &url, int priority,
                                           const QString &limits = {});
-    void enqueue(int count, const QString &prefix, const QString &queue = QStringLiteral("transactional"),
-                 int maxAttempts = 0);
+    void enqueue(int count, const QString &prefix,
+                 const QString &queue = QStringLiteral("transactional"), int maxAttempts = 0);
     std::unique_ptr<Delivery::WorkerPool> startPool(int workers, int concurrency = 16);
     void stopPool(std::unique_ptr<Delivery::WorkerPool> &pool);
 
@@ -97,7 +98,8 @@ Providers::ProviderRecord TestDelivery::addProvider(const QString &name, const Q
     record.type = url.startsWith(u"sandbox") ? QStringLiteral("sandbox") : QStringLiteral("smtp");
     record.priority = priority;
     record.options = QJsonObject{{QStringLiteral("url"), url},
-                                 {QStringLiteral("from"), QStringLiteral("News <news@example.org>")}};
+                                 {QStringLiteral("from"),
+                                  QStringLiteral("News <news@example.org>")}};
     record.limits = *Providers::RateLimits::parse(limits);
     Providers::ProviderRepository providers(*m_db);
     auto added = providers.add(record);
@@ -152,25 +154,26 @@ void TestDelivery::sandboxSendsEachMessageOnce()
     QVERIFY(box.id > 0);
     enqueue(300, QStringLiteral("user"));
     auto pool = startPool(3);
-    QTRY_COMPARE_WITH_TIMEOUT(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'sent'")),
+    QTRY_COMPARE_WITH_TIMEOUT(scalar(QStringLiteral(
+                                      "SELECT count(*) FROM messages WHERE state = 'sent'")),
                               300, 60'000);
     stopPool(pool);
 
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM sandbox_messages")), 300);
     QCOMPARE(scalar(QStringLiteral("SELECT count(DISTINCT message_id) FROM sandbox_messages")), 300);
     // Each message went to its own recipient, with the Message-ID recorded on both sides.
-    QCOMPARE(scalar(QStringLiteral(
-                     "SELECT count(*) FROM messages m JOIN sandbox_messages s ON s.message_id = m.id "
-                     "WHERE s.recipients = ARRAY[m.recipient] "
-                     "  AND s.message_id_header = m.message_id_header "
-                     "  AND m.provider_id = $1 AND m.send_ms IS NOT NULL"),
-                     {box.id}),
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages m JOIN sandbox_messages s ON "
+                                   "s.message_id = m.id "
+                                   "WHERE s.recipients = ARRAY[m.recipient] "
+                                   "  AND s.message_id_header = m.message_id_header "
+                                   "  AND m.provider_id = $1 AND m.send_ms IS NOT NULL"),
+                    {box.id}),
              300);
     // Rendered with the recipient's data, HTML-escaped; the subject is the rendered subject.
-    auto sample = m_db->exec(QStringLiteral(
-            "SELECT convert_from(s.raw, 'UTF8'), s.subject, m.message_id_header "
-            "FROM sandbox_messages s JOIN messages m ON m.id = s.message_id "
-            "WHERE m.recipient = 'user7@example.net'"));
+    auto sample = m_db->exec(
+            QStringLiteral("SELECT convert_from(s.raw, 'UTF8'), s.subject, m.message_id_header "
+                           "FROM sandbox_messages s JOIN messages m ON m.id = s.message_id "
+                           "WHERE m.recipient = 'user7@example.net'"));
     QVERIFY(sample && sample->rowCount() == 1);
     const QString raw = sample->text(0, 0);
     QCOMPARE(sample->text(0, 1), QStringLiteral("Welcome, Ada 7"));
@@ -196,13 +199,13 @@ void TestDelivery::suppressedRecipientsAreNeverSent()
     enqueue(10, QStringLiteral("blocked"));
     auto pool = startPool(2);
     QTRY_COMPARE_WITH_TIMEOUT(
-            scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state IN ('sent', 'suppressed')")),
+            scalar(QStringLiteral(
+                    "SELECT count(*) FROM messages WHERE state IN ('sent', 'suppressed')")),
             10, 30'000);
     stopPool(pool);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'suppressed'")), 2);
-    QCOMPARE(scalar(QStringLiteral(
-                     "SELECT count(*) FROM sandbox_messages WHERE recipients && "
-                     "ARRAY['blocked3@example.net', 'blocked5@example.net']")),
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM sandbox_messages WHERE recipients && "
+                                   "ARRAY['blocked3@example.net', 'blocked5@example.net']")),
              0);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM sandbox_messages")), 8);
 }
@@ -270,14 +273,16 @@ void TestDelivery::failsOverAndReturnsWhenThePrimaryRecovers()
         QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
         port = probe.serverPort();
     }
-    const auto primary = addProvider(QStringLiteral("primary"),
-                                     QStringLiteral("smtp://127.0.0.1:%1?connect_timeout=2").arg(port), 10);
+    const auto primary =
+            addProvider(QStringLiteral("primary"),
+                        QStringLiteral("smtp://127.0.0.1:%1?connect_timeout=2").arg(port), 10);
     const auto backup = addProvider(QStringLiteral("backup"), QStringLiteral("sandbox:"), 20);
     QVERIFY(primary.id > 0 && backup.id > 0);
 
     enqueue(30, QStringLiteral("first"));
     auto pool = startPool(1, 8);
-    QTRY_COMPARE_WITH_TIMEOUT(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'sent'")),
+    QTRY_COMPARE_WITH_TIMEOUT(scalar(QStringLiteral(
+                                      "SELECT count(*) FROM messages WHERE state = 'sent'")),
                               30, 60'000);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE provider_id = $1"),
                     {backup.id}),
@@ -300,18 +305,41 @@ void TestDelivery::failsOverAndReturnsWhenThePrimaryRecovers()
     QVERIFY(m_db->exec(QStringLiteral("UPDATE providers SET circuit_open_until = now() "
                                       "WHERE id = $1"),
                        {primary.id}));
-    enqueue(10, QStringLiteral("second"));
-    QTRY_COMPARE_WITH_TIMEOUT(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'sent'")),
-                              40, 60'000);
-    QTRY_VERIFY_WITH_TIMEOUT(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE provider_id = $1 "
-                                                   "AND state = 'sent'"),
-                                    {primary.id})
-                                     > 0,
-                             30'000);
-    QTRY_COMPARE_WITH_TIMEOUT(
-            m_db->exec(QStringLiteral("SELECT health FROM providers WHERE id = $1"), {primary.id})
-                    ->text(0, 0),
-            QStringLiteral("healthy"), 30'000);
+    // Traffic goes on; the first message after the back-off is the probe.
+    int queued = 30;
+    QElapsedTimer clock;
+    clock.start();
+    while (scalar(QStringLiteral("SELECT count(*) FROM messages WHERE provider_id = $1 AND state = "
+                                 "'sent'"),
+                  {primary.id})
+                   == 0
+           && clock.elapsed() < 30'000) {
+        enqueue(2, QStringLiteral("second%1-").arg(queued));
+        queued += 2;
+        QTest::qWait(300);
+    }
+    QVERIFY2(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE provider_id = $1 AND state "
+                                   "= 'sent'"),
+                    {primary.id})
+                     > 0,
+             "traffic returned to the primary");
+    QTRY_COMPARE_WITH_TIMEOUT(m_db->exec(QStringLiteral(
+                                                 "SELECT health FROM providers WHERE id = $1"),
+                                         {primary.id})
+                                      ->text(0, 0),
+                              QStringLiteral("healthy"), 30'000);
+    // Once healthy, it takes the traffic again: new messages go to it, not to the backup.
+    const qint64 backupBefore =
+            scalar(QStringLiteral("SELECT count(*) FROM messages WHERE provider_id = $1"),
+                   {backup.id});
+    enqueue(10, QStringLiteral("third"));
+    queued += 10;
+    QTRY_COMPARE_WITH_TIMEOUT(scalar(QStringLiteral(
+                                      "SELECT count(*) FROM messages WHERE state = 'sent'")),
+                              qint64(queued), 60'000);
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE provider_id = $1"),
+                    {backup.id}),
+             backupBefore);
     stopPool(pool);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE provider_id = $1"),
                     {primary.id}),
@@ -334,7 +362,8 @@ void TestDelivery::aTemplateThatDoesNotRenderIsDeadLettered()
         return;
     }
     auto pool = startPool(1);
-    QTRY_COMPARE_WITH_TIMEOUT(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'dead'")),
+    QTRY_COMPARE_WITH_TIMEOUT(scalar(QStringLiteral(
+                                      "SELECT count(*) FROM messages WHERE state = 'dead'")),
                               1, 30'000);
     stopPool(pool);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'dead' "
@@ -348,10 +377,13 @@ void TestDelivery::stopGivesBackWhatWasNotSent()
     addProvider(QStringLiteral("slow"), QStringLiteral("sandbox:"), 10, QStringLiteral("1/s"));
     enqueue(20, QStringLiteral("later"));
     auto pool = startPool(1, 20);
-    QTRY_VERIFY_WITH_TIMEOUT(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'sent'")) >= 1,
+    QTRY_VERIFY_WITH_TIMEOUT(scalar(QStringLiteral(
+                                     "SELECT count(*) FROM messages WHERE state = 'sent'"))
+                                     >= 1,
                              20'000);
     stopPool(pool);
-    const qint64 sent = scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'sent'"));
+    const qint64 sent = scalar(
+            QStringLiteral("SELECT count(*) FROM messages WHERE state = 'sent'"));
     QVERIFY(sent >= 1 && sent < 20);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'processing'")), 0);
     // Given back as they were: pending, the attempt not counted.

@@ -3,12 +3,8 @@
 #include "common/logging.h"
 #include "db/connection.h"
 #include "delivery/workerpool.h"
-#include "secrets/keystore.h"
-#include "secrets/sealedbox.h"
-#include "secrets/secretrepository.h"
 
 #include <QCoreApplication>
-#include <QHostInfo>
 #include <QSocketNotifier>
 #include <QTimer>
 
@@ -81,42 +77,6 @@ bool Daemon::connectDatabase()
     return true;
 }
 
-std::shared_ptr<const Secrets::KeyPair> Daemon::loadHostKey()
-{
-    std::unique_ptr<Secrets::KeyStore> store;
-    if (!m_options.keyDirectory.isEmpty())
-        store = std::make_unique<Secrets::FileKeyStore>(m_options.keyDirectory);
-    else
-        store = std::make_unique<Secrets::KeychainKeyStore>();
-    auto own = store->load(QStringLiteral("worker-key"));
-    if (!own) {
-        qCWarning(lcQueue).noquote()
-                << "postdeskd: no worker key in" << store->describe() << "(" << own.error().message
-                << "): providers with secrets cannot be used here. Run 'postdeskctl worker init'"
-                << (m_options.keyDirectory.isEmpty() ? QString()
-                                                     : QStringLiteral(" --key-dir ") + m_options.keyDirectory)
-                << "and have an admin authorise the key.";
-        return nullptr;
-    }
-    auto pair = Secrets::KeyPair::fromPrivateKey(*own);
-    if (!pair) {
-        qCWarning(lcQueue).noquote() << "postdeskd: the worker key is unusable:" << pair.error().message;
-        return nullptr;
-    }
-    Secrets::SecretRepository secrets(*m_connection);
-    if (auto keys = secrets.keys(); keys) {
-        const auto mine = std::find_if(keys->cbegin(), keys->cend(),
-                                       [&](const auto &k) { return k.id == pair->id(); });
-        if (mine == keys->cend() || !mine->authorisedAt.isValid()) {
-            secrets.registerKey(QHostInfo::localHostName(), pair->publicKey());
-            qCWarning(lcQueue).noquote()
-                    << "postdeskd: this host's worker key" << pair->id()
-                    << "is not authorised yet: postdeskctl worker authorise" << pair->id();
-        }
-    }
-    return std::make_shared<const Secrets::KeyPair>(*pair);
-}
-
 void Daemon::startWorkers()
 {
     Delivery::WorkerSettings settings;
@@ -124,7 +84,7 @@ void Daemon::startWorkers()
     settings.queues = m_options.queues;
     settings.concurrency = m_options.concurrency;
     settings.leaseSeconds = m_options.leaseSeconds;
-    settings.hostKey = loadHostKey();
+    settings.hostKey = Delivery::loadHostKey(m_options.keyDirectory, m_connection.get());
     m_workers = new Delivery::WorkerPool(settings, m_options.workers, this);
     connect(m_workers, &Delivery::WorkerPool::stopped, this, [] {
         qCInfo(lcQueue) << "postdeskd: send workers stopped";

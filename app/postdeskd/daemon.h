@@ -49,7 +49,6 @@ private:
     void handleTick();
     bool connectDatabase();
     void startWorkers();
-    std::shared_ptr<const Secrets::KeyPair> loadHostKey();
 
     Db::DatabaseConfig m_config;
     DaemonOptions m_options;

@@ -31,10 +31,10 @@ int main(int argc, char *argv[])
             QStringLiteral("Run N send workers (threads, each with its own database connection). "
                            "Several postdeskd processes on several hosts may share one database."),
             QStringLiteral("N"));
-    const QCommandLineOption queuesOption(
-            QStringLiteral("queues"),
-            QStringLiteral("Only drain these queues (comma-separated); default: all."),
-            QStringLiteral("names"));
+    const QCommandLineOption
+            queuesOption(QStringLiteral("queues"),
+                         QStringLiteral("Only drain these queues (comma-separated); default: all."),
+                         QStringLiteral("names"));
     const QCommandLineOption concurrencyOption(
             QStringLiteral("concurrency"),
             QStringLiteral("Messages each worker holds at once (claimed and not settled); "
@@ -45,11 +45,12 @@ int main(int argc, char *argv[])
             QStringLiteral("This host's worker key is in DIR (owner-only files, see 'postdeskctl "
                            "worker init --key-dir') instead of the desktop keyring."),
             QStringLiteral("dir"));
-    const QCommandLineOption graceOption(
-            QStringLiteral("grace"),
-            QStringLiteral("Seconds SIGTERM waits for messages in flight before giving their "
-                           "leases back; default 30."),
-            QStringLiteral("seconds"));
+    const QCommandLineOption
+            graceOption(QStringLiteral("grace"),
+                        QStringLiteral(
+                                "Seconds SIGTERM waits for messages in flight before giving their "
+                                "leases back; default 30."),
+                        QStringLiteral("seconds"));
     const QCommandLineOption leaseOption(
             QStringLiteral("lease"),
             QStringLiteral("Seconds a claimed message stays with a worker before others may take "
@@ -67,8 +68,9 @@ int main(int argc, char *argv[])
         bool ok = false;
         const int value = parser.value(option).toInt(&ok);
         if (!ok || value < min || value > max) {
-            QTextStream(stderr) << "postdeskd: --" << option.names().first() << " takes a number from "
-                                << min << " to " << max << ", not '" << parser.value(option) << "'\n";
+            QTextStream(stderr) << "postdeskd: --" << option.names().first()
+                                << " takes a number from " << min << " to " << max << ", not '"
+                                << parser.value(option) << "'\n";
             ::exit(2);
         }
         return value;

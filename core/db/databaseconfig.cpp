@@ -68,6 +68,11 @@ QString DatabaseConfig::embeddedBaseDir() const
     return m_baseDir.isEmpty() ? LocalCluster::defaultBaseDir() : m_baseDir;
 }
 
+ConnectionInfo DatabaseConfig::connectionInfo() const
+{
+    return isEmbedded() ? LocalCluster(embeddedBaseDir()).connectionInfo() : m_info;
+}
+
 QString DatabaseConfig::describe() const
 {
     if (isEmbedded())

@@ -31,6 +31,9 @@ public:
     bool isEmbedded() const { return m_kind == Kind::Embedded; }
     QString embeddedBaseDir() const; // the embedded cluster's directory
     const ConnectionInfo &externalInfo() const { return m_info; }
+    // Where to connect: the external connection string, or the embedded cluster's socket (which
+    // open() starts when needed; this does not).
+    ConnectionInfo connectionInfo() const;
 
     // "embedded database (/home/a/.local/share/postdesk/db)" or "postdesk on db:5432 as alice".
     QString describe() const;

@@ -60,14 +60,14 @@ Common::Result<Providers::OutgoingMessage> MessageBuilder::build(
     if (message.templateVersionId > 0) {
         const auto found = m_templates.constFind(message.templateVersionId);
         if (found == m_templates.cend()) {
-            return Common::fail(permanent(
-                    QStringLiteral("delivery.template_missing"),
-                    QStringLiteral("Template version %1 no longer exists").arg(message.templateVersionId)));
+            return Common::fail(permanent(QStringLiteral("delivery.template_missing"),
+                                          QStringLiteral("Template version %1 no longer exists")
+                                                  .arg(message.templateVersionId)));
         }
-        auto data = Templates::Value::fromJson(message.dataJson.isEmpty()
-                                                       ? std::string_view("{}")
-                                                       : std::string_view(message.dataJson.constData(),
-                                                                          size_t(message.dataJson.size())));
+        auto data = Templates::Value::fromJson(
+                message.dataJson.isEmpty() ? std::string_view("{}")
+                                           : std::string_view(message.dataJson.constData(),
+                                                              size_t(message.dataJson.size())));
         if (!data) {
             return Common::fail(permanent(QStringLiteral("delivery.data"),
                                           QStringLiteral("The message's data is not valid JSON"),
@@ -87,11 +87,12 @@ Common::Result<Providers::OutgoingMessage> MessageBuilder::build(
 
     const QString senderText = message.sender.isEmpty() ? options.defaultSender : message.sender;
     if (senderText.isEmpty()) {
-        return Common::fail(permanent(
-                QStringLiteral("delivery.no_sender"),
-                QStringLiteral("The message has no sender and none is configured: give the "
-                               "provider a default with 'postdeskctl provider set NAME --from "
-                               "ADDRESS', or enqueue with a sender")));
+        return Common::fail(
+                permanent(QStringLiteral("delivery.no_sender"),
+                          QStringLiteral(
+                                  "The message has no sender and none is configured: give the "
+                                  "provider a default with 'postdeskctl provider set NAME --from "
+                                  "ADDRESS', or enqueue with a sender")));
     }
     auto from = Mime::Address::parse(senderText);
     if (!from)

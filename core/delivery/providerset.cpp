@@ -86,6 +86,11 @@ ProviderEntry ProviderSet::makeEntry(Db::Connection &connection,
 {
     ProviderEntry entry;
     entry.record = record;
+    if (record.isDemo) {
+        // Demo data shows what the app looks like; it must never send anything.
+        entry.unusable = QStringLiteral("a demo provider, which never sends");
+        return entry;
+    }
     auto opened = openProvider(connection, record, m_hostKey.get(), m_connection, m_owner);
     if (!opened) {
         entry.unusable = opened.error().message;
@@ -110,9 +115,8 @@ Common::Status ProviderSet::refresh()
 
     std::vector<std::unique_ptr<ProviderEntry>> next;
     for (const auto &record : std::as_const(*records)) {
-        auto existing = std::find_if(m_entries.begin(), m_entries.end(), [&](const auto &e) {
-            return e && e->record.id == record.id;
-        });
+        auto existing = std::find_if(m_entries.begin(), m_entries.end(),
+                                     [&](const auto &e) { return e && e->record.id == record.id; });
         if (existing != m_entries.end() && (*existing)->record.revision == record.revision
             && (*existing)->record.secretNames == record.secretNames) {
             // Same settings: keep the transport (and its connections); take the new health.
@@ -126,8 +130,8 @@ Common::Status ProviderSet::refresh()
         }
         auto entry = std::make_unique<ProviderEntry>(makeEntry(*connection, record));
         if (!entry->unusable.isEmpty()) {
-            qCWarning(lcProviders).noquote()
-                    << "provider" << record.name << "cannot be used on this host:" << entry->unusable;
+            qCWarning(lcProviders).noquote() << "provider" << record.name
+                                             << "cannot be used on this host:" << entry->unusable;
         }
         if (entry->transport && m_onCreated)
             m_onCreated(entry->transport);

@@ -43,6 +43,8 @@ Db::Connection *SendWorker::connection()
 
 void SendWorker::start()
 {
+    if (!m_settings.hostKey && m_settings.hostKeyLoader)
+        m_settings.hostKey = m_settings.hostKeyLoader();
     m_builder = std::make_unique<MessageBuilder>();
     m_providers = std::make_unique<ProviderSet>(
             this, m_settings.hostKey, [this] { return connection(); },
@@ -74,8 +76,8 @@ bool SendWorker::ensureConnected()
     auto opened = Db::Connection::open(m_settings.database, QStringLiteral("postdesk worker"));
     if (!opened) {
         if (m_linkUp || !m_sinceFailureLog.isValid() || m_sinceFailureLog.elapsed() > 30'000) {
-            qCWarning(lcQueue).noquote()
-                    << m_settings.workerId << "cannot reach the database:" << opened.error().message;
+            qCWarning(lcQueue).noquote() << m_settings.workerId
+                                         << "cannot reach the database:" << opened.error().message;
             m_sinceFailureLog.start();
         }
         if (m_linkUp) {
@@ -207,7 +209,8 @@ void SendWorker::fill()
 
     m_sincePoll.restart();
     Queue::QueueRepository queue(*m_connection);
-    auto claimed = queue.claim(m_settings.workerId, room, m_settings.leaseSeconds, m_settings.queues);
+    auto claimed = queue.claim(m_settings.workerId, room, m_settings.leaseSeconds,
+                               m_settings.queues);
     if (!claimed) {
         handleDatabaseError(claimed.error());
         return;
@@ -234,11 +237,13 @@ void SendWorker::dispatchAll()
     QHash<qint64, int> grants;
     QList<Job> still;
     QList<Job> jobs = std::exchange(m_waiting, {});
+    m_roundSize = int(jobs.size());
     for (Job &job : jobs) {
         if (!m_connection || !dispatch(job, grants))
             still.append(job);
     }
     m_waiting = still + m_waiting;
+    m_roundSize = 1;
     if (m_connection) {
         Providers::ProviderRepository providers(*m_connection);
         for (auto it = grants.cbegin(); it != grants.cend(); ++it) {
@@ -260,7 +265,8 @@ bool SendWorker::dispatch(Job &job, QHash<qint64, int> &grants)
         if (job.tried.contains(record.id))
             continue;
         if (!entry->transport) {
-            reasons << QStringLiteral("%1 cannot be used here (%2)").arg(record.name, entry->unusable);
+            reasons << QStringLiteral("%1 cannot be used here (%2)")
+                               .arg(record.name, entry->unusable);
             continue;
         }
         if (!entry->transport->isHealthy()) {
@@ -290,7 +296,8 @@ bool SendWorker::dispatch(Job &job, QHash<qint64, int> &grants)
         }
         if (!record.limits.isEmpty()) {
             if (!grants.contains(record.id)) {
-                const int wanted = std::max<int>(1, int(m_waiting.size()) + 1);
+                // Ask once per round for as many as the round may send.
+                const int wanted = std::max(1, m_roundSize);
                 auto granted = repository.takeSends(record.id, wanted);
                 if (!granted) {
                     handleDatabaseError(granted.error());
@@ -326,9 +333,9 @@ bool SendWorker::dispatch(Job &job, QHash<qint64, int> &grants)
     }
     if (limited)
         return false; // within a limit: wait for the next window
-    QString error = reasons.isEmpty() ? QStringLiteral("No provider is enabled")
-                                      : QStringLiteral("No provider can send now: ")
-                    + reasons.join(QStringLiteral("; "));
+    QString error = reasons.isEmpty()
+            ? QStringLiteral("No provider is enabled")
+            : QStringLiteral("No provider can send now: ") + reasons.join(QStringLiteral("; "));
     if (!job.lastError.isEmpty())
         error = job.lastError + QStringLiteral(" — ") + error;
     int retryAfter = job.retryAfterSeconds;
@@ -374,7 +381,8 @@ void SendWorker::handleSent(Providers::Transport::Ticket ticket, const Providers
     } else if (!result.rejected.isEmpty()) {
         // The receiving side refused the recipient: not the provider's fault.
         const auto &rejection = result.rejected.first();
-        failJob(flight.job, rejection.reply, rejection.retry == Common::Retry::Permanent, providerId);
+        failJob(flight.job, rejection.reply, rejection.retry == Common::Retry::Permanent,
+                providerId);
     } else {
         const Common::Error error = result.error.value_or(Common::Error{});
         const bool providerFault = error.retry == Common::Retry::Transient
@@ -386,7 +394,8 @@ void SendWorker::handleSent(Providers::Transport::Ticket ticket, const Providers
             if (m_connection) {
                 Providers::ProviderRepository repository(*m_connection);
                 if (result.rateLimited) {
-                    repository.recordDegraded(providerId, QStringLiteral("rate limited by the provider"));
+                    repository.recordDegraded(providerId,
+                                              QStringLiteral("rate limited by the provider"));
                 } else {
                     auto updated = repository.recordFailure(providerId, error.message,
                                                             m_settings.circuitThreshold);
@@ -491,10 +500,11 @@ void SendWorker::heartbeat()
         return;
     const QStringList parts = m_settings.workerId.split(u':');
     auto beat = m_connection->exec(
-            QStringLiteral("INSERT INTO workers AS w (id, host, pid, program, queues, sent, failed) "
-                           "VALUES ($1, $2, $3, $4, $5, $6, $7) "
-                           "ON CONFLICT (id) DO UPDATE SET seen_at = now(), sent = excluded.sent, "
-                           "failed = excluded.failed, stopped_at = $8"),
+            QStringLiteral(
+                    "INSERT INTO workers AS w (id, host, pid, program, queues, sent, failed) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                    "ON CONFLICT (id) DO UPDATE SET seen_at = now(), sent = excluded.sent, "
+                    "failed = excluded.failed, stopped_at = $8"),
             {m_settings.workerId, QHostInfo::localHostName(), QCoreApplication::applicationPid(),
              QCoreApplication::applicationName(), m_settings.queues, m_counters.sent,
              m_counters.failed, m_stopped ? QVariant(QDateTime::currentDateTimeUtc()) : QVariant()});
@@ -537,8 +547,8 @@ void SendWorker::finishStop()
         Queue::QueueRepository queue(*m_connection);
         auto released = queue.releaseLeases(m_settings.workerId);
         if (released && *released > 0)
-            qCInfo(lcQueue).noquote() << m_settings.workerId << "gave back" << *released
-                                      << "leases";
+            qCInfo(lcQueue).noquote()
+                    << m_settings.workerId << "gave back" << *released << "leases";
         heartbeat();
     }
     m_inFlight.clear();

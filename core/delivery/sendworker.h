@@ -34,15 +34,18 @@ struct ProviderEntry;
 struct WorkerSettings
 {
     Db::ConnectionInfo database;
-    QString workerId;   // unique per thread: host:pid:n
-    QStringList queues; // empty: every queue
-    int concurrency = 32;    // messages claimed and not yet settled, at most
-    int leaseSeconds = 120;  // extended while a message waits for its turn
+    QString workerId;          // unique per thread: host:pid:n
+    QStringList queues;        // empty: every queue
+    int concurrency = 32;      // messages claimed and not yet settled, at most
+    int leaseSeconds = 120;    // extended while a message waits for its turn
     int pollIntervalMs = 1000; // the safety net behind LISTEN/NOTIFY
     int providerRefreshMs = 2000;
     int settleIntervalMs = 20; // completions and failures are written in batches this often
     int circuitThreshold = 3;  // consecutive provider failures that open its circuit
     std::shared_ptr<const Secrets::KeyPair> hostKey; // opens provider secrets; may be null
+    // Or, when set, loads it on the worker's thread at start (the keyring waits for D-Bus, which
+    // must not happen on a GUI thread).
+    std::function<std::shared_ptr<const Secrets::KeyPair>()> hostKeyLoader;
     // Tracking: called on each message before it is composed (links, pixel, List-Unsubscribe).
     std::function<void(Mime::Message &, const Queue::ClaimedMessage &)> decorate;
 };
@@ -144,6 +147,7 @@ private:
     bool m_stopping = false;
     bool m_stopped = false;
     bool m_linkUp = false;
+    int m_roundSize = 1;    // jobs in the dispatch round under way
     bool m_moreDue = false; // the last claim was full: claim again without waiting
     QTimer *m_graceTimer = nullptr;
 };

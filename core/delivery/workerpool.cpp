@@ -1,6 +1,9 @@
 #include "workerpool.h"
 
 #include "common/logging.h"
+#include "secrets/keystore.h"
+#include "secrets/sealedbox.h"
+#include "secrets/secretrepository.h"
 
 #include <QCoreApplication>
 #include <QHostInfo>
@@ -8,6 +11,45 @@
 #include <QThread>
 
 namespace Delivery {
+
+std::shared_ptr<const Secrets::KeyPair> loadHostKey(const QString &keyDirectory,
+                                                    Db::Connection *connection)
+{
+    std::unique_ptr<Secrets::KeyStore> store;
+    if (!keyDirectory.isEmpty())
+        store = std::make_unique<Secrets::FileKeyStore>(keyDirectory);
+    else
+        store = std::make_unique<Secrets::KeychainKeyStore>();
+    auto own = store->load(QStringLiteral("worker-key"));
+    if (!own) {
+        qCWarning(lcQueue).noquote()
+                << "no worker key in" << store->describe() << "(" << own.error().message
+                << "): providers with secrets cannot be used here. Run 'postdeskctl worker init'"
+                << (keyDirectory.isEmpty() ? QString()
+                                           : QStringLiteral(" --key-dir ") + keyDirectory)
+                << "and have an admin authorise the key.";
+        return nullptr;
+    }
+    auto pair = Secrets::KeyPair::fromPrivateKey(*own);
+    if (!pair) {
+        qCWarning(lcQueue).noquote() << "the worker key is unusable:" << pair.error().message;
+        return nullptr;
+    }
+    if (!connection)
+        return std::make_shared<const Secrets::KeyPair>(*pair);
+    Secrets::SecretRepository secrets(*connection);
+    if (auto keys = secrets.keys(); keys) {
+        const auto mine = std::find_if(keys->cbegin(), keys->cend(),
+                                       [&](const auto &k) { return k.id == pair->id(); });
+        if (mine == keys->cend() || !mine->authorisedAt.isValid()) {
+            secrets.registerKey(QHostInfo::localHostName(), pair->publicKey());
+            qCWarning(lcQueue).noquote()
+                    << "this host's worker key" << pair->id()
+                    << "is not authorised yet: postdeskctl worker authorise" << pair->id();
+        }
+    }
+    return std::make_shared<const Secrets::KeyPair>(*pair);
+}
 
 WorkerPool::WorkerPool(WorkerSettings settings, int workers, QObject *parent)
     : QObject(parent)
@@ -68,8 +110,8 @@ void WorkerPool::stop(int graceMs)
         return;
     }
     for (SendWorker *worker : std::as_const(m_workers)) {
-        QMetaObject::invokeMethod(worker, [worker, graceMs] { worker->stop(graceMs); },
-                                  Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+                worker, [worker, graceMs] { worker->stop(graceMs); }, Qt::QueuedConnection);
     }
 }
 

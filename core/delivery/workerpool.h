@@ -9,6 +9,13 @@ class QThread;
 
 namespace Delivery {
 
+// This host's worker key, from owner-only files in keyDirectory or (empty) the desktop keyring;
+// null with a warning in the log when there is none (providers with secrets then cannot be used
+// here). With a connection, also registers the key and warns when it is not authorised yet. The
+// keyring waits for D-Bus: not on a GUI thread.
+std::shared_ptr<const Secrets::KeyPair> loadHostKey(const QString &keyDirectory,
+                                                    Db::Connection *connection = nullptr);
+
 // Send workers on threads of their own: what postdeskd --workers N runs, and what the GUI runs
 // in-process when asked to. Each worker has its own database connection and transports.
 class WorkerPool final : public QObject

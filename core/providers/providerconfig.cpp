@@ -66,8 +66,8 @@ QString ProviderConfig::typeName(ProviderKind kind)
 
 QStringList ProviderConfig::typeNames()
 {
-    return {QStringLiteral("smtp"),     QStringLiteral("sendgrid"), QStringLiteral("mailgun"),
-            QStringLiteral("ses"),      QStringLiteral("postmark"), QStringLiteral("http"),
+    return {QStringLiteral("smtp"),   QStringLiteral("sendgrid"), QStringLiteral("mailgun"),
+            QStringLiteral("ses"),    QStringLiteral("postmark"), QStringLiteral("http"),
             QStringLiteral("sandbox")};
 }
 
@@ -101,7 +101,8 @@ Common::Result<ProviderConfig> ProviderConfig::fromUrl(const QString &url,
         if (!isSecretOption(key))
             kept.addQueryItem(key, value);
     }
-    if (parsed->kind() == ProviderKind::CustomHttp && query.hasQueryItem(QStringLiteral("template_file")))
+    if (parsed->kind() == ProviderKind::CustomHttp
+        && query.hasQueryItem(QStringLiteral("template_file")))
         kept.addQueryItem(QStringLiteral("template"), parsed->http().bodyTemplate);
 
     if (parsed->kind() == ProviderKind::Smtp) {
@@ -141,7 +142,8 @@ Common::Result<ProviderUrl> ProviderConfig::build(const QString &type, const QSt
                                                   const QMap<QString, QByteArray> &secrets)
 {
     if (type == sandboxType)
-        return Common::fail(configError(QStringLiteral("The sandbox provider has no URL settings")));
+        return Common::fail(
+                configError(QStringLiteral("The sandbox provider has no URL settings")));
     const auto secret = [&](const char *name) {
         return QString::fromUtf8(secrets.value(QString::fromLatin1(name)));
     };
@@ -160,8 +162,9 @@ Common::Result<ProviderUrl> ProviderConfig::build(const QString &type, const QSt
         return Common::fail(probe.error());
     const ProviderKind kind = probe->kind();
     if (typeName(kind) != type) {
-        return Common::fail(configError(
-                QStringLiteral("The stored URL is for a %1 provider, not %2").arg(typeName(kind), type)));
+        return Common::fail(
+                configError(QStringLiteral("The stored URL is for a %1 provider, not %2")
+                                    .arg(typeName(kind), type)));
     }
     if (const QString variable = keyVariable(kind); !variable.isEmpty())
         env.insert(variable, secret("api_key"));
@@ -174,9 +177,10 @@ Common::Result<ProviderUrl> ProviderConfig::build(const QString &type, const QSt
     if (!url) {
         if (kind != ProviderKind::Smtp && kind != ProviderKind::CustomHttp
             && !secrets.contains(QStringLiteral("api_key"))) {
-            return Common::fail(configError(
-                    QStringLiteral("The provider's API key could not be opened on this host"),
-                    url.error().message));
+            return Common::fail(
+                    configError(QStringLiteral(
+                                        "The provider's API key could not be opened on this host"),
+                                url.error().message));
         }
         return Common::fail(url.error());
     }
@@ -184,7 +188,8 @@ Common::Result<ProviderUrl> ProviderConfig::build(const QString &type, const QSt
         url->smtp().password = secret("password");
     } else if (kind == ProviderKind::CustomHttp) {
         url->http().apiKey = secret("api_key");
-        const auto headers = QJsonDocument::fromJson(secrets.value(QStringLiteral("headers"))).array();
+        const auto headers = QJsonDocument::fromJson(secrets.value(QStringLiteral("headers")))
+                                     .array();
         for (const auto &header : headers) {
             const QJsonArray pair = header.toArray();
             url->http().headers.append(

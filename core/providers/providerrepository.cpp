@@ -267,7 +267,8 @@ Common::Result<ProviderRecord> ProviderRepository::update(const ProviderRecord &
                             Common::Retry::Permanent);
     }
     return inTransaction<ProviderRecord>(m_connection, [&]() -> Common::Result<ProviderRecord> {
-        auto current = m_connection.exec(selectColumns + QStringLiteral("WHERE p.id = $1 FOR UPDATE"),
+        auto current = m_connection.exec(selectColumns
+                                                 + QStringLiteral("WHERE p.id = $1 FOR UPDATE"),
                                          {record.id});
         if (!current)
             return Common::fail(current.error());
@@ -320,8 +321,9 @@ Common::Result<ProviderRecord> ProviderRepository::update(const ProviderRecord &
         const QJsonObject after = editableFields(record);
         for (auto it = after.constBegin(); it != after.constEnd(); ++it) {
             if (before.value(it.key()) != it.value())
-                detail.insert(it.key(), QJsonObject{{QStringLiteral("from"), before.value(it.key())},
-                                                    {QStringLiteral("to"), it.value()}});
+                detail.insert(it.key(),
+                              QJsonObject{{QStringLiteral("from"), before.value(it.key())},
+                                          {QStringLiteral("to"), it.value()}});
         }
         if (!secrets.isEmpty())
             detail.insert(QStringLiteral("secrets"), QJsonArray::fromStringList(secrets.keys()));
@@ -334,8 +336,10 @@ Common::Result<ProviderRecord> ProviderRepository::update(const ProviderRecord &
 Common::Status ProviderRepository::remove(const QString &name)
 {
     auto result = inTransaction<bool>(m_connection, [&]() -> Common::Result<bool> {
-        auto removed = m_connection.exec(
-                QStringLiteral("DELETE FROM providers WHERE name = $1 RETURNING id"), {name});
+        auto removed = m_connection
+                               .exec(QStringLiteral(
+                                             "DELETE FROM providers WHERE name = $1 RETURNING id"),
+                                     {name});
         if (!removed)
             return Common::fail(removed.error());
         if (removed->rowCount() == 0)
@@ -385,10 +389,10 @@ Common::Status ProviderRepository::reorder(const QStringList &names)
                 {names});
         if (!changed)
             return Common::fail(changed.error());
-        auto known = m_connection.exec(
-                QStringLiteral("SELECT n FROM unnest($1::text[]) AS n "
-                               "WHERE n NOT IN (SELECT name FROM providers)"),
-                {names});
+        auto known = m_connection.exec(QStringLiteral(
+                                               "SELECT n FROM unnest($1::text[]) AS n "
+                                               "WHERE n NOT IN (SELECT name FROM providers)"),
+                                       {names});
         if (!known)
             return Common::fail(known.error());
         if (known->rowCount() > 0)
@@ -422,15 +426,14 @@ Common::Result<ProviderRecord> ProviderRepository::recordFailure(qint64 id, cons
                                                                  int threshold)
 {
     auto updated = m_connection.exec(
-            QStringLiteral(
-                    "UPDATE providers SET consecutive_failures = consecutive_failures + 1, "
-                    "health = CASE WHEN consecutive_failures + 1 >= $3 THEN 'down' "
-                    "              ELSE 'degraded' END, "
-                    "health_reason = $2, "
-                    "circuit_open_until = CASE WHEN consecutive_failures + 1 >= $3 THEN "
-                    "    now() + make_interval(secs => least(300, 5 * power(2, least(6, "
-                    "        consecutive_failures + 1 - $3)))) ELSE circuit_open_until END "
-                    "WHERE id = $1"),
+            QStringLiteral("UPDATE providers SET consecutive_failures = consecutive_failures + 1, "
+                           "health = CASE WHEN consecutive_failures + 1 >= $3 THEN 'down' "
+                           "              ELSE 'degraded' END, "
+                           "health_reason = $2, "
+                           "circuit_open_until = CASE WHEN consecutive_failures + 1 >= $3 THEN "
+                           "    now() + make_interval(secs => least(300, 5 * power(2, least(6, "
+                           "        consecutive_failures + 1 - $3)))) ELSE circuit_open_until END "
+                           "WHERE id = $1"),
             {id, reason.left(500), threshold});
     if (!updated)
         return Common::fail(updated.error());

@@ -394,8 +394,9 @@ Common::Result<SettleResult> QueueRepository::complete(const QList<Completion> &
         providers << idOrNull(completion.providerId);
         providerMessageIds << textOrNull(completion.providerMessageId);
         messageIds << textOrNull(completion.messageIdHeader);
-        sendMs << (completion.sendMs < 0 ? std::nullopt
-                                         : std::optional<QString>(QString::number(completion.sendMs)));
+        sendMs << (completion.sendMs < 0
+                           ? std::nullopt
+                           : std::optional<QString>(QString::number(completion.sendMs)));
     }
     // The day's counters (per provider, queue and template) move with the messages, in the same
     // statement; rows are upserted in key order so that concurrent workers never deadlock.
@@ -411,7 +412,8 @@ Common::Result<SettleResult> QueueRepository::complete(const QList<Completion> &
                     "    last_error = NULL, last_error_class = NULL, dead_reason = NULL "
                     "  FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::text[], $5::text[],"
                     "    $6::integer[])"
-                    "    AS u(id, token, provider_id, provider_message_id, message_id_header, send_ms) "
+                    "    AS u(id, token, provider_id, provider_message_id, message_id_header, "
+                    "send_ms) "
                     "  WHERE m.id = u.id AND m.state = 'processing' AND m.lease_token = u.token "
                     "  RETURNING m.id, m.provider_id, m.queue_id, m.template_version_id, m.send_ms"
                     "), counted AS ("

@@ -164,8 +164,8 @@ Common::Status SecretRepository::setSecret(qint64 providerId, const QString &nam
 Common::Status SecretRepository::sealSecret(qint64 providerId, const QString &name,
                                             const QByteArray &value)
 {
-    auto keys = m_connection.exec(
-            QStringLiteral("SELECT id, public_key FROM worker_keys WHERE authorised_at IS NOT NULL"));
+    auto keys = m_connection.exec(QStringLiteral(
+            "SELECT id, public_key FROM worker_keys WHERE authorised_at IS NOT NULL"));
     if (!keys)
         return Common::fail(keys.error());
     if (keys->rowCount() == 0) {

@@ -7,6 +7,7 @@
 #include "db/localcluster.h"
 
 #include <QButtonGroup>
+#include <QCheckBox>
 #include <QCoreApplication>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -15,6 +16,8 @@
 #include <QPointer>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QSettings>
+#include <QSpinBox>
 #include <QThread>
 #include <QVBoxLayout>
 
@@ -76,6 +79,7 @@ SettingsPage::SettingsPage(QWidget *parent)
     form->addLayout(buttons);
     form->addWidget(m_result);
     layout->addWidget(card);
+    layout->addWidget(createWorkersCard());
     layout->addStretch(1);
 
     connect(m_embedded, &QRadioButton::toggled, this, &SettingsPage::updateEnabled);
@@ -83,6 +87,61 @@ SettingsPage::SettingsPage(QWidget *parent)
     connect(m_test, &QPushButton::clicked, this, &SettingsPage::handleTest);
     connect(m_save, &QPushButton::clicked, this, &SettingsPage::handleSave);
     loadSaved();
+}
+
+QWidget *SettingsPage::createWorkersCard()
+{
+    auto *card = new QWidget(this);
+    card->setObjectName(QStringLiteral("card"));
+    card->setAttribute(Qt::WA_StyledBackground);
+    auto *form = new QVBoxLayout(card);
+    form->setContentsMargins(16, 14, 16, 14);
+    auto *title = new QLabel(tr("Sending"), card);
+    title->setObjectName(QStringLiteral("cardTitle"));
+    m_runWorkers = new QCheckBox(tr("Send queued mail from this computer while Postdesk is open"),
+                                 card);
+    m_runWorkers->setObjectName(QStringLiteral("runWorkers"));
+    auto *threadsRow = new QHBoxLayout;
+    m_workerThreads = new QSpinBox(card);
+    m_workerThreads->setObjectName(QStringLiteral("workerThreads"));
+    m_workerThreads->setRange(1, 16);
+    threadsRow->addWidget(new QLabel(tr("Workers:"), card));
+    threadsRow->addWidget(m_workerThreads);
+    threadsRow->addStretch(1);
+    auto *hint =
+            new QLabel(tr("Each worker has its own database connection and sends several "
+                          "messages at once. On a server, run 'postdeskd --workers N' instead; "
+                          "any number of computers may send from the same database."),
+                       card);
+    hint->setObjectName(QStringLiteral("cardDetail"));
+    hint->setWordWrap(true);
+    form->addWidget(title);
+    form->addWidget(m_runWorkers);
+    form->addLayout(threadsRow);
+    form->addWidget(hint);
+
+    QSettings settings;
+    m_runWorkers->setChecked(settings.value(QStringLiteral("workers/in_process"), false).toBool());
+    m_workerThreads->setValue(settings.value(QStringLiteral("workers/threads"), 2).toInt());
+    const auto save = [this] {
+        QSettings settings;
+        settings.setValue(QStringLiteral("workers/in_process"), m_runWorkers->isChecked());
+        settings.setValue(QStringLiteral("workers/threads"), m_workerThreads->value());
+        Q_EMIT workersChanged(m_runWorkers->isChecked(), m_workerThreads->value());
+    };
+    connect(m_runWorkers, &QCheckBox::toggled, this, save);
+    connect(m_workerThreads, &QSpinBox::editingFinished, this, save);
+    return card;
+}
+
+bool SettingsPage::runWorkersSetting()
+{
+    return QSettings().value(QStringLiteral("workers/in_process"), false).toBool();
+}
+
+int SettingsPage::workerThreadsSetting()
+{
+    return QSettings().value(QStringLiteral("workers/threads"), 2).toInt();
 }
 
 void SettingsPage::loadSaved()

@@ -3,10 +3,12 @@
 #include "common/page.h"
 
 class PageHeader;
+class QCheckBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
 class QRadioButton;
+class QSpinBox;
 
 // Settings: which database Postdesk uses. "Test" connects on a worker thread and reports the
 // outcome; "Save and reconnect" stores the choice and switches the window over.
@@ -26,17 +28,27 @@ public:
     QLabel *resultLabel() const { return m_result; }
 
     void loadSaved();
+    QCheckBox *runWorkersBox() const { return m_runWorkers; }
+
+    // Whether this app sends queued mail itself, and with how many workers (QSettings).
+    static bool runWorkersSetting();
+    static int workerThreadsSetting();
 
 Q_SIGNALS:
     // The user saved a different database; the main window reconnects.
     void databaseChanged();
+    // The user turned in-process sending on or off, or changed the number of workers.
+    void workersChanged(bool run, int threads);
 
 private:
+    QWidget *createWorkersCard();
     void handleTest();
     void handleSave();
     void updateEnabled();
     QString chosenConnectionString() const;
 
+    QCheckBox *m_runWorkers = nullptr;
+    QSpinBox *m_workerThreads = nullptr;
     QRadioButton *m_embedded = nullptr;
     QRadioButton *m_external = nullptr;
     QLineEdit *m_conninfo = nullptr;

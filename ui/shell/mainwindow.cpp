@@ -1,5 +1,7 @@
 #include "mainwindow.h"
 
+#include "delivery/workerpool.h"
+
 #include "common/page.h"
 #include "common/querytablepage.h"
 #include "connectionindicator.h"
@@ -8,9 +10,11 @@
 #include "settings/settingspage.h"
 #include "sidebar.h"
 
+#include <QCloseEvent>
 #include <QFile>
 #include <QHBoxLayout>
 #include <QIcon>
+#include <QLabel>
 #include <QStackedWidget>
 #include <QStatusBar>
 
@@ -145,6 +149,7 @@ MainWindow::MainWindow(const Db::DatabaseConfig &config, QWidget *parent)
         if (config)
             connectTo(*config);
     });
+    connect(settings, &SettingsPage::workersChanged, this, &MainWindow::applyWorkerSetting);
 
     connect(m_sidebar, &Sidebar::pageRequested, this, [this](const QString &name) {
         if (Page *page = m_pages.value(name))
@@ -153,9 +158,13 @@ MainWindow::MainWindow(const Db::DatabaseConfig &config, QWidget *parent)
 
     m_indicator = new ConnectionIndicator(this);
     statusBar()->addWidget(m_indicator, 1);
+    m_workersLabel = new QLabel(this);
+    m_workersLabel->setObjectName(QStringLiteral("workersStatus"));
+    statusBar()->addPermanentWidget(m_workersLabel);
     statusBar()->setSizeGripEnabled(false);
 
     connectTo(config);
+    applyWorkerSetting(SettingsPage::runWorkersSetting(), SettingsPage::workerThreadsSetting());
     showPage(QStringLiteral("dashboard"));
 }
 
@@ -191,8 +200,52 @@ QString MainWindow::currentPage() const
     return m_sidebar->current();
 }
 
+void MainWindow::applyWorkerSetting(bool run, int threads)
+{
+    if (m_workers) {
+        // Finish what is in flight, give the rest back, then start afresh if still wanted.
+        Delivery::WorkerPool *old = std::exchange(m_workers, nullptr);
+        connect(old, &Delivery::WorkerPool::stopped, old, &QObject::deleteLater);
+        old->stop(10'000);
+        m_workersLabel->clear();
+    }
+    if (!run || m_closing)
+        return;
+    Delivery::WorkerSettings settings;
+    settings.database = m_config.connectionInfo();
+    settings.hostKeyLoader = [] { return Delivery::loadHostKey({}); };
+    m_workers = new Delivery::WorkerPool(settings, threads, this);
+    connect(m_workers, &Delivery::WorkerPool::progress, m_workersLabel,
+            [this](qint64 sent, qint64 failed) {
+                m_workersLabel->setText(
+                        tr("Sending from this computer: %1 sent, %2 failed").arg(sent).arg(failed));
+            });
+    m_workersLabel->setText(tr("Sending from this computer"));
+    m_workers->start();
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    if (!m_workers || !m_workers->isRunning()) {
+        event->accept();
+        return;
+    }
+    // Let the workers finish the messages in flight (or give them back) before closing.
+    m_closing = true;
+    event->ignore();
+    m_workersLabel->setText(tr("Finishing the messages in flight before closing…"));
+    connect(m_workers, &Delivery::WorkerPool::stopped, this, [this] {
+        m_workers->deleteLater();
+        m_workers = nullptr;
+        close();
+    });
+    m_workers->stop(10'000);
+}
+
 void MainWindow::connectTo(const Db::DatabaseConfig &config)
 {
+    const bool reconnectWorkers = m_workers != nullptr;
+    m_config = config;
     // Pages drop their pointer before the old connection thread goes away.
     for (Page *page : std::as_const(m_pages))
         page->setDatabase(nullptr);
@@ -204,6 +257,8 @@ void MainWindow::connectTo(const Db::DatabaseConfig &config)
     for (Page *page : std::as_const(m_pages))
         page->setDatabase(m_database.get());
     m_indicator->setLinkState(Db::LinkState::Connecting, config.describe(), {});
+    if (reconnectWorkers)
+        applyWorkerSetting(true, m_workers->size());
 }
 
 void MainWindow::handleLinkStateChanged(int state)

@@ -12,8 +12,14 @@ class Page;
 class QStackedWidget;
 class Sidebar;
 
+class QLabel;
+
 namespace Db {
 class AsyncDatabase;
+}
+
+namespace Delivery {
+class WorkerPool;
 }
 
 // The main window: the sidebar, the pages and, in the status bar, the database link.
@@ -33,8 +39,15 @@ public:
 
     ConnectionIndicator *connectionIndicator() const { return m_indicator; }
     Db::AsyncDatabase *database() const { return m_database.get(); }
+    // The send workers this app runs itself (Settings: "Send queued mail from this computer");
+    // null when it runs none.
+    Delivery::WorkerPool *workers() const { return m_workers; }
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
 
 private:
+    void applyWorkerSetting(bool run, int threads);
     void connectTo(const Db::DatabaseConfig &config);
     void addPage(const QString &name, const QString &label, Page *page);
     void handleLinkStateChanged(int state);
@@ -44,4 +57,8 @@ private:
     ConnectionIndicator *m_indicator = nullptr;
     QMap<QString, Page *> m_pages;
     std::unique_ptr<Db::AsyncDatabase> m_database;
+    Db::DatabaseConfig m_config;
+    Delivery::WorkerPool *m_workers = nullptr;
+    QLabel *m_workersLabel = nullptr;
+    bool m_closing = false;
 };

@@ -3,11 +3,9 @@
 #include "db/connection.h"
 #include "db/queryresult.h"
 #include "providers/diagnostics.h"
+#include "queue/sqlarray.h"
 
 #include <QElapsedTimer>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QTimer>
 
 namespace Providers {
@@ -53,11 +51,12 @@ public:
         step.title = QStringLiteral("Sandbox inbox");
         Q_EMIT stepStarted(step.id, step.title);
         Db::Connection *connection = m_connection();
-        auto count = connection ? connection->exec(QStringLiteral("SELECT count(*) FROM sandbox_messages"))
-                                : Common::Result<Db::QueryResult>(Common::fail(
-                                          QStringLiteral("db.unreachable"),
-                                          QStringLiteral("The database is not reachable"), {},
-                                          Common::Retry::Transient));
+        auto count = connection
+                ? connection->exec(QStringLiteral("SELECT count(*) FROM sandbox_messages"))
+                : Common::Result<Db::QueryResult>(
+                        Common::fail(QStringLiteral("db.unreachable"),
+                                     QStringLiteral("The database is not reachable"), {},
+                                     Common::Retry::Transient));
         step.ok = count.has_value();
         step.detail = step.ok ? QStringLiteral("Messages are stored in the database, not sent "
                                                "(%1 there now).")
@@ -75,8 +74,8 @@ private:
 
 } // namespace
 
-SandboxTransport::SandboxTransport(std::function<Db::Connection *()> connection,
-                                   qint64 providerId, QObject *parent)
+SandboxTransport::SandboxTransport(std::function<Db::Connection *()> connection, qint64 providerId,
+                                   QObject *parent)
     : Transport(parent)
     , m_connection(std::move(connection))
     , m_providerId(providerId)
@@ -101,35 +100,33 @@ void SandboxTransport::flush()
     if (batch.isEmpty())
         return;
     // One statement for the batch: parallel arrays, unnested.
-    QJsonArray queueIds, headers, froms, recipients, subjects;
-    QStringList raws;
+    QList<qint64> queueIds;
+    QList<std::optional<QString>> headers, froms, recipients, subjects, raws;
     for (const Pending &p : batch) {
         queueIds.append(p.queueMessageId);
         headers.append(p.message.messageId);
         froms.append(p.message.envelopeFrom);
-        recipients.append(QJsonArray::fromStringList(p.message.recipients));
+        recipients.append(Queue::Sql::textArray(
+                {p.message.recipients.cbegin(), p.message.recipients.cend()}));
         subjects.append(subjectOf(p.message.data));
         raws.append(QString::fromLatin1(p.message.data.toBase64()));
     }
-    const QJsonObject rows{{QStringLiteral("q"), queueIds},     {QStringLiteral("h"), headers},
-                           {QStringLiteral("f"), froms},        {QStringLiteral("r"), recipients},
-                           {QStringLiteral("s"), subjects},     {QStringLiteral("b"), QJsonArray::fromStringList(raws)}};
     Db::Connection *connection = m_connection();
-    auto stored = !connection ? Common::Result<Db::QueryResult>(Common::fail(
-                                        QStringLiteral("db.unreachable"),
-                                        QStringLiteral("The database is not reachable"), {},
-                                          Common::Retry::Transient))
-                              : connection->exec(
-            QStringLiteral(
-                    "INSERT INTO sandbox_messages (provider_id, message_id, message_id_header, "
-                    "  envelope_from, recipients, subject, raw) "
-                    "SELECT $1, nullif((j.v->'q'->>i)::bigint, 0), j.v->'h'->>i, j.v->'f'->>i, "
-                    "  ARRAY(SELECT jsonb_array_elements_text(j.v->'r'->i)), j.v->'s'->>i, "
-                    "  decode(j.v->'b'->>i, 'base64') "
-                    "FROM (SELECT $2::jsonb AS v) j, "
-                    "  generate_series(0, jsonb_array_length($2::jsonb->'h') - 1) AS i "
-                    "RETURNING id"),
-            {m_providerId, rows});
+    auto stored = !connection
+            ? Common::Result<Db::QueryResult>(
+                    Common::fail(QStringLiteral("db.unreachable"),
+                                 QStringLiteral("The database is not reachable"), {},
+                                 Common::Retry::Transient))
+            : connection->exec(
+                    QStringLiteral("INSERT INTO sandbox_messages (provider_id, message_id, "
+                                   "  message_id_header, envelope_from, recipients, subject, raw) "
+                                   "SELECT $1, nullif(u.q, 0), u.h, u.f, u.r::text[], u.s, "
+                                   "  decode(u.b, 'base64') "
+                                   "FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], "
+                                   "  $6::text[], $7::text[]) AS u(q, h, f, r, s, b)"),
+                    {m_providerId, Queue::Sql::bigintArray(queueIds), Queue::Sql::textArray(headers),
+                     Queue::Sql::textArray(froms), Queue::Sql::textArray(recipients),
+                     Queue::Sql::textArray(subjects), Queue::Sql::textArray(raws)});
     for (const Pending &p : batch) {
         SendResult result;
         result.messageId = p.message.messageId;

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Send-pipeline throughput, each side by side with its peer in one run:
+#   1. claim + complete with the sandbox provider: postdeskd --workers W against graphile-worker
+#      (npm, W processes, batching on: local queue and batched completion) and against a pgbench
+#      script of the same batched SQL (claim a batch under a lease token, complete it by token):
+#      the ceiling. Goals: >= 1.0x graphile-worker, >= 0.6x pgbench.
+#   2. end to end to postfix's smtp-sink: messages/s delivered by postdeskd (render, compose,
+#      SMTP through its pool) against smtp-source sending messages of the same size over the same
+#      number of connections. Goal: >= 0.7x smtp-source.
+# (Enqueue against raw COPY is tests/bench/queue/run.sh.)
+#
+#   tests/bench/delivery/run.sh BUILD_DIR [MESSAGES] [WORKERS]
+#
+# Needs node and npm for graphile-worker (installed into a temporary directory), pgbench
+# (postgresql-client) and postfix's smtp-sink / smtp-source.
+set -euo pipefail
+build=$(cd "${1:?usage: run.sh BUILD_DIR [MESSAGES] [WORKERS]}" && pwd)
+messages=${2:-20000}
+workers=${3:-2}
+here=$(cd "$(dirname "$0")" && pwd)
+ctl=$build/app/postdeskctl/postdeskctl
+daemon=$build/app/postdeskd/postdeskd
+for program in "$ctl" "$daemon"; do
+    [ -x "$program" ] || { echo "$program is not built (cmake --build $build)" >&2; exit 1; }
+done
+for tool in node npm pgbench smtp-sink smtp-source; do
+    command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] \
+        || { echo "$tool is missing (packages: nodejs npm postgresql-client postfix)" >&2; exit 1; }
+done
+export PATH=$PATH:/usr/sbin
+
+source "$here/../throwaway-pg.sh"
+psql() { command psql -X -q -v ON_ERROR_STOP=1 "$pgconn" "$@"; }
+daemon_pid=""
+bench_cleanup_hooks+=('[ -n "$daemon_pid" ] && kill -9 $daemon_pid 2>/dev/null')
+
+"$ctl" db migrate --db "$pgconn" >/dev/null
+concurrency=64
+
+fill_queue() { # fill_queue N: N pending pre-rendered messages, about 1 KB each once composed
+    psql -c "TRUNCATE messages, sandbox_messages, provider_rate_windows, workers RESTART IDENTITY CASCADE" \
+         -c "INSERT INTO messages (queue_id, recipient, subject, html_body, text_body)
+             SELECT (SELECT id FROM queues WHERE name = 'bulk'), 'user' || i || '@example.net',
+                    'Your weekly digest ' || i, '<h1>Hello</h1><p>' || repeat('Lorem ipsum dolor sit amet. ', 12) || '</p>',
+                    'Hello\n' || repeat('Lorem ipsum dolor sit amet. ', 12)
+             FROM generate_series(1, $1) i" -c "VACUUM ANALYZE messages"
+}
+
+run_postdeskd() { # run_postdeskd N: seconds from the start of postdeskd until N are sent
+    local start; start=$(date +%s.%N)
+    "$daemon" --db "$pgconn" --workers "$workers" --concurrency "$concurrency" --grace 5 2>"$work/postdeskd.log" &
+    daemon_pid=$!
+    local sent=0
+    while [ "$sent" -lt "$1" ]; do
+        sleep 0.1
+        sent=$(psql -At -c "SELECT count(*) FROM messages WHERE state = 'sent'")
+        kill -0 "$daemon_pid" 2>/dev/null || { cat "$work/postdeskd.log" >&2; exit 1; }
+    done
+    local end; end=$(date +%s.%N)
+    kill -TERM "$daemon_pid"; wait "$daemon_pid" || true; daemon_pid=""
+    awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
+
+echo
+echo "== 1. claim + complete, $messages messages, $workers workers x $concurrency in flight, sandbox provider"
+psql -c "INSERT INTO providers (name, type, options) VALUES ('bench', 'sandbox',
+         '{\"url\": \"sandbox:\", \"from\": \"Bench <bench@example.org>\"}')"
+fill_queue "$messages"
+ours=$(run_postdeskd "$messages")
+ours_rate=$(rate "$messages" "$ours")
+echo "postdeskd (compose, store in the sandbox, complete): $ours_rate msg/s"
+size=$(psql -At -c "SELECT round(avg(octet_length(raw))) FROM sandbox_messages")
+
+# pgbench: the same statements, batch of $concurrency, one client per worker
+fill_queue "$messages"
+cat >"$work/claim.sql" <<SQL
+SELECT gen_random_uuid() AS token \gset
+WITH picked AS (SELECT m.id FROM messages m WHERE m.state = 'pending' AND m.scheduled_at <= now()
+                ORDER BY m.priority, m.scheduled_at, m.id LIMIT $concurrency FOR UPDATE SKIP LOCKED),
+     claimed AS (UPDATE messages m SET state = 'processing', lease_token = :token::uuid,
+                        leased_by = 'pgbench', lease_expires_at = now() + interval '2 minutes',
+                        attempts = m.attempts + 1
+                 FROM picked p WHERE m.id = p.id RETURNING m.id)
+SELECT coalesce(array_agg(id), '{}')::text AS ids FROM claimed \gset
+UPDATE messages SET state = 'sent', sent_at = now(), lease_token = NULL, leased_by = NULL,
+       lease_expires_at = NULL
+WHERE id = ANY(:ids::bigint[]) AND lease_token = :token::uuid AND state = 'processing';
+SQL
+transactions=$(( messages / concurrency / workers ))
+pgbench_out=$(pgbench -n -M extended -f "$work/claim.sql" -c "$workers" -j "$workers" -t "$transactions" \
+              -h "$pgsock" -p "$pgport" -U postgres postgres 2>&1) || { echo "$pgbench_out" >&2; exit 1; }
+pg_sent=$(psql -At -c "SELECT count(*) FROM messages WHERE state = 'sent'")
+pg_time=$(psql -At -c "SELECT extract(epoch FROM max(sent_at) - min(sent_at)) FROM messages WHERE state = 'sent'")
+pg_rate=$(rate "$pg_sent" "$pg_time")
+echo "pgbench, same SQL, no sending (the ceiling): $pg_rate msg/s"
+
+# graphile-worker
+npmdir=$work/npm
+mkdir -p "$npmdir"
+(cd "$npmdir" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund graphile-worker@0.16 >/dev/null)
+cp "$here/graphile.mjs" "$npmdir/"
+gw_total=0; gw_max=0
+pids=(); per=$(( messages / workers ))
+gw_conn="postgres://postgres@localhost:$pgport/postgres?host=$pgsock"
+(cd "$npmdir" && node -e "
+  const { makeWorkerUtils } = require('graphile-worker');
+  (async () => { const u = await makeWorkerUtils({ connectionString: '$gw_conn' }); await u.migrate(); await u.release(); })();")
+# One task name per process, so that each runs exactly its share.
+psql -o /dev/null -c "SELECT graphile_worker.add_job('noop' || (1 + i % $workers), json_build_object('i', i))
+         FROM generate_series(0, $(( per * workers - 1 ))) i" -c "VACUUM ANALYZE"
+for i in $(seq "$workers"); do
+    (cd "$npmdir" && node graphile.mjs "$gw_conn" "noop$i" "$per" "$concurrency" >"$work/graphile.$i.out" 2>"$work/graphile.$i.err") &
+    pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid" || { cat "$work"/graphile.*.err >&2; exit 1; }; done
+gw_seconds=$(awk '{ if ($3 > m) m = $3 } END { print m }' "$work"/graphile.*.out)
+gw_rate=$(rate "$(( per * workers ))" "$gw_seconds")
+echo "graphile-worker 0.16 ($workers processes, local queue + batched completion, no-op task): $gw_rate jobs/s"
+echo "ratio postdeskd / graphile-worker: $(ratio "$ours_rate" "$gw_rate")   (goal >= 1.0)"
+echo "ratio postdeskd / pgbench ceiling: $(ratio "$ours_rate" "$pg_rate")   (goal >= 0.6)"
+
+echo
+echo "== 2. end to end to smtp-sink, $messages messages, $workers workers, 8 SMTP connections"
+sinkport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sink_user=(); [ "$(id -u)" -eq 0 ] && sink_user=(-u nobody)
+smtp-sink "${sink_user[@]}" -c "127.0.0.1:$sinkport" 256 >"$work/sink.log" 2>&1 &
+sink_pid=$!
+bench_cleanup_hooks+=('kill $sink_pid 2>/dev/null')
+sleep 0.5
+psql -c "DELETE FROM providers" -c "INSERT INTO providers (name, type, pool_size, options) VALUES
+         ('sink', 'smtp', 8, '{\"url\": \"smtp://127.0.0.1:$sinkport?pool=8&per_connection=1000\", \"from\": \"Bench <bench@example.org>\"}')"
+fill_queue "$messages"
+e2e=$(run_postdeskd "$messages")
+e2e_rate=$(rate "$messages" "$e2e")
+echo "postdeskd to smtp-sink: $e2e_rate msg/s"
+start=$(date +%s.%N)
+smtp-source -s 8 -m "$messages" -l "$size" -f bench@example.org -t sink@example.net "127.0.0.1:$sinkport"
+end=$(date +%s.%N)
+src_rate=$(awk -v n="$messages" -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", n / (b - a) }')
+echo "smtp-source ($size-byte messages, 8 connections): $src_rate msg/s"
+echo "ratio postdeskd / smtp-source: $(ratio "$e2e_rate" "$src_rate")   (goal >= 0.7)"
