@@ -209,8 +209,14 @@ void SendWorker::fill()
 
     m_sincePoll.restart();
     Queue::QueueRepository queue(*m_connection);
+    // Expired leases (a crashed worker's messages) are reclaimed once a second, not per claim.
+    const bool reclaim = !m_sinceReclaim.isValid() || m_sinceReclaim.elapsed() >= 1000;
+    if (reclaim)
+        m_sinceReclaim.restart();
     auto claimed = queue.claim(m_settings.workerId, room, m_settings.leaseSeconds,
-                               m_settings.queues);
+                               m_settings.queues,
+                               reclaim ? Queue::QueueRepository::Reclaim::First
+                                       : Queue::QueueRepository::Reclaim::Skip);
     if (!claimed) {
         handleDatabaseError(claimed.error());
         return;

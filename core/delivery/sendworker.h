@@ -139,6 +139,7 @@ private:
     QElapsedTimer m_sinceReconnect;
     QElapsedTimer m_sincePoll;
     QElapsedTimer m_sinceFailureLog;
+    QElapsedTimer m_sinceReclaim;
     QList<Job> m_waiting;
     QHash<QPair<const Providers::Transport *, Providers::Transport::Ticket>, InFlight> m_inFlight;
     QList<Queue::Completion> m_completions;

@@ -302,15 +302,18 @@ Common::Result<BatchResult> QueueRepository::enqueueBatch(const QList<NewMessage
 
 Common::Result<QList<ClaimedMessage>> QueueRepository::claim(const QString &workerId, int batchSize,
                                                              int leaseSeconds,
-                                                             const QStringList &queueNames)
+                                                             const QStringList &queueNames,
+                                                             Reclaim reclaim)
 {
     if (batchSize < 1 || leaseSeconds < 1) {
         return Common::fail(QStringLiteral("queue.bad_claim"),
                             QStringLiteral(
                                     "A claim needs a batch size and a lease of at least 1."));
     }
-    if (auto reclaimed = reclaimExpired(); !reclaimed)
-        return Common::fail(reclaimed.error());
+    if (reclaim == Reclaim::First) {
+        if (auto reclaimed = reclaimExpired(); !reclaimed)
+            return Common::fail(reclaimed.error());
+    }
 
     // One statement: pick due messages of running queues in priority and schedule order, locking
     // them and skipping rows other claimers hold; mark those to suppressed addresses; lease the

@@ -34,9 +34,12 @@ public:
     // schedule order, with FOR UPDATE SKIP LOCKED so that concurrent claimers never wait for or
     // share a message. Each claimed message gets a lease of leaseSeconds and a fresh lease token;
     // its attempt count goes up. Messages to suppressed addresses are marked 'suppressed' instead
-    // and never handed out. Expired leases are reclaimed first.
+    // and never handed out. Expired leases are reclaimed first unless reclaim is Reclaim::Skip (a
+    // worker that calls reclaimExpired() on a timer of its own).
+    enum class Reclaim { First, Skip };
     Common::Result<QList<ClaimedMessage>> claim(const QString &workerId, int batchSize,
-                                                int leaseSeconds, const QStringList &queues = {});
+                                                int leaseSeconds, const QStringList &queues = {},
+                                                Reclaim reclaim = Reclaim::First);
     // Marks messages sent. Only the current lease holder (matching token) succeeds.
     Common::Result<SettleResult> complete(const QList<Completion> &completions);
     // Records failures: a transient one goes back to pending after exponential backoff with jitter
