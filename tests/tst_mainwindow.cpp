@@ -112,9 +112,8 @@ void TestMainWindow::everyPageShowsRealData()
              QString::number(sentToday->toInt(0, 0)));
     TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-dashboard"));
 
-    for (const QString &name :
-         {QStringLiteral("providers"), QStringLiteral("queues"),
-          QStringLiteral("analytics"), QStringLiteral("suppressions")}) {
+    for (const QString &name : {QStringLiteral("providers"), QStringLiteral("queues"),
+                                QStringLiteral("analytics"), QStringLiteral("suppressions")}) {
         QVERIFY(m_window->showPage(name));
         auto *page = qobject_cast<QueryTablePage *>(m_window->page(name));
         QVERIFY2(page, qPrintable(name));

@@ -45,22 +45,34 @@ void TestPreSend::links_data()
 {
     QTest::addColumn<QString>("html");
     QTest::addColumn<QString>("expected"); // code, or empty for none
-    QTest::newRow("https") << "<a href=\"https://example.org/x?a=1\">x</a>" << "";
-    QTest::newRow("mailto") << "<a href='mailto:a@example.org'>x</a>" << "";
-    QTest::newRow("anchor") << "<a href=\"#top\">x</a>" << "";
-    QTest::newRow("javascript") << "<a href=\"javascript:alert(1)\">x</a>" << "link-unsafe";
-    QTest::newRow("javascript upper, spaced")
-            << "<a href=\"  JavaScript:alert(1)\">x</a>" << "link-unsafe";
-    QTest::newRow("javascript split by a newline")
-            << "<a href=\"java\nscript:alert(1)\">x</a>" << "link-unsafe";
-    QTest::newRow("vbscript") << "<A HREF=vbscript:x>x</A>" << "link-unsafe";
-    QTest::newRow("data") << "<a href=\"data:text/html,hi\">x</a>" << "link-unsafe";
-    QTest::newRow("relative") << "<a href=\"/account\">x</a>" << "link-malformed";
-    QTest::newRow("no host") << "<a href=\"https://\">x</a>" << "link-malformed";
-    QTest::newRow("space") << "<a href=\"https://exa mple.org\">x</a>" << "link-malformed";
-    QTest::newRow("typo scheme") << "<a href=\"htps://example.org\">x</a>" << "link-malformed";
-    QTest::newRow("empty") << "<a href=\"\">x</a>" << "link-malformed";
-    QTest::newRow("no href") << "<a name=\"top\">x</a>" << "";
+    QTest::newRow("https") << "<a href=\"https://example.org/x?a=1\">x</a>"
+                           << "";
+    QTest::newRow("mailto") << "<a href='mailto:a@example.org'>x</a>"
+                            << "";
+    QTest::newRow("anchor") << "<a href=\"#top\">x</a>"
+                            << "";
+    QTest::newRow("javascript") << "<a href=\"javascript:alert(1)\">x</a>"
+                                << "link-unsafe";
+    QTest::newRow("javascript upper, spaced") << "<a href=\"  JavaScript:alert(1)\">x</a>"
+                                              << "link-unsafe";
+    QTest::newRow("javascript split by a newline") << "<a href=\"java\nscript:alert(1)\">x</a>"
+                                                   << "link-unsafe";
+    QTest::newRow("vbscript") << "<A HREF=vbscript:x>x</A>"
+                              << "link-unsafe";
+    QTest::newRow("data") << "<a href=\"data:text/html,hi\">x</a>"
+                          << "link-unsafe";
+    QTest::newRow("relative") << "<a href=\"/account\">x</a>"
+                              << "link-malformed";
+    QTest::newRow("no host") << "<a href=\"https://\">x</a>"
+                             << "link-malformed";
+    QTest::newRow("space") << "<a href=\"https://exa mple.org\">x</a>"
+                           << "link-malformed";
+    QTest::newRow("typo scheme") << "<a href=\"htps://example.org\">x</a>"
+                                 << "link-malformed";
+    QTest::newRow("empty") << "<a href=\"\">x</a>"
+                           << "link-malformed";
+    QTest::newRow("no href") << "<a name=\"top\">x</a>"
+                             << "";
 }
 
 void TestPreSend::links()
@@ -112,15 +124,18 @@ void TestPreSend::unsubscribeForMarketing_data()
     QTest::addColumn<QString>("kind");
     QTest::addColumn<QString>("html");
     QTest::addColumn<bool>("flagged");
-    const QString none = QStringLiteral("<p>Sale!</p><a href=\"https://shop.example.org\">Shop</a>");
+    const QString none = QStringLiteral(
+            "<p>Sale!</p><a href=\"https://shop.example.org\">Shop</a>");
     QTest::newRow("marketing without") << "marketing" << none << true;
     QTest::newRow("transactional without") << "transactional" << none << false;
-    QTest::newRow("by address")
-            << "marketing" << "<a href=\"https://example.org/unsubscribe?u=1\">Leave</a>" << false;
-    QTest::newRow("by text")
-            << "marketing" << "<a href=\"https://example.org/u/1\"><b>Unsubscribe</b></a>" << false;
-    QTest::newRow("text outside a link")
-            << "marketing" << "<p>To unsubscribe, reply.</p>" << true;
+    QTest::newRow("by address") << "marketing"
+                                << "<a href=\"https://example.org/unsubscribe?u=1\">Leave</a>"
+                                << false;
+    QTest::newRow("by text") << "marketing"
+                             << "<a href=\"https://example.org/u/1\"><b>Unsubscribe</b></a>"
+                             << false;
+    QTest::newRow("text outside a link") << "marketing"
+                                         << "<p>To unsubscribe, reply.</p>" << true;
 }
 
 void TestPreSend::unsubscribeForMarketing()
@@ -158,19 +173,24 @@ void TestPreSend::clientSupport_data()
 {
     QTest::addColumn<QString>("html");
     QTest::addColumn<QString>("needle"); // in the finding's message; empty: no finding
-    QTest::newRow("flex inline") << "<div style=\"display: flex\">x</div>" << "display: flex";
-    QTest::newRow("grid sheet")
-            << "<style>.a{display:grid;grid-template-columns:1fr 1fr}</style>" << "display: grid";
-    QTest::newRow("box-shadow") << "<td style=\"box-shadow:0 0 2px #000\">" << "box-shadow";
-    QTest::newRow("not the longer name")
-            << "<td style=\"backdrop-filter-x:1\">" << "";
-    QTest::newRow("video") << "<video src=\"a.mp4\"></video>" << "<video>";
-    QTest::newRow("form") << "<form action=\"https://x\"><input name=q></form>" << "<form>";
+    QTest::newRow("flex inline") << "<div style=\"display: flex\">x</div>"
+                                 << "display: flex";
+    QTest::newRow("grid sheet") << "<style>.a{display:grid;grid-template-columns:1fr 1fr}</style>"
+                                << "display: grid";
+    QTest::newRow("box-shadow") << "<td style=\"box-shadow:0 0 2px #000\">"
+                                << "box-shadow";
+    QTest::newRow("not the longer name") << "<td style=\"backdrop-filter-x:1\">"
+                                         << "";
+    QTest::newRow("video") << "<video src=\"a.mp4\"></video>"
+                           << "<video>";
+    QTest::newRow("form") << "<form action=\"https://x\"><input name=q></form>"
+                          << "<form>";
     QTest::newRow("svg image") << "<img alt=\"\" src=\"https://x.example/logo.svg?v=2\">"
                                << ".svg image";
-    QTest::newRow("css variables") << "<style>p{color:var(--brand)}</style>" << "var()";
-    QTest::newRow("property named in text is not css")
-            << "<p>position: absolute is fun</p>" << "";
+    QTest::newRow("css variables") << "<style>p{color:var(--brand)}</style>"
+                                   << "var()";
+    QTest::newRow("property named in text is not css") << "<p>position: absolute is fun</p>"
+                                                       << "";
     QTest::newRow("plain table") << "<table><tr><td style=\"color:#333\">x</td></tr></table>"
                                  << "";
 }
@@ -181,8 +201,8 @@ void TestPreSend::clientSupport()
     QFETCH(QString, needle);
     const auto findings = PreSendChecks::clientSupport(html);
     if (needle.isEmpty()) {
-        QVERIFY2(findings.isEmpty(), qPrintable(findings.isEmpty() ? QString()
-                                                                   : findings.first().message));
+        QVERIFY2(findings.isEmpty(),
+                 qPrintable(findings.isEmpty() ? QString() : findings.first().message));
         return;
     }
     bool found = false;
@@ -196,14 +216,15 @@ void TestPreSend::clientSupport()
 
 void TestPreSend::tagScanner()
 {
-    const auto tags = Templates::scanHtmlTags(QStringLiteral(
-            "<!doctype html><P CLASS=a data-x='1 > 2'>t</P><style>a>b{}</style><br/>"
-            "<a href=\"x&amp;y\" hidden>"));
+    const auto tags = Templates::scanHtmlTags(
+            QStringLiteral("<!doctype html><P CLASS=a data-x='1 > 2'>t</P><style>a>b{}</style><br/>"
+                           "<a href=\"x&amp;y\" hidden>"));
     QStringList names;
     for (const auto &t : tags)
         names.append(t.name);
-    QCOMPARE(names, (QStringList{QStringLiteral("p"), QStringLiteral("style"), QStringLiteral("br"),
-                                 QStringLiteral("a")}));
+    QCOMPARE(names,
+             (QStringList{QStringLiteral("p"), QStringLiteral("style"), QStringLiteral("br"),
+                          QStringLiteral("a")}));
     QCOMPARE(tags.at(0).attribute(QStringLiteral("data-x")), QStringLiteral("1 > 2"));
     QCOMPARE(tags.at(3).attribute(QStringLiteral("href")), QStringLiteral("x&y"));
     QVERIFY(tags.at(3).hasAttribute(QStringLiteral("hidden")));
@@ -226,8 +247,8 @@ void TestPreSend::lineDiff()
                                                       QStringLiteral("x\nz"));
     QCOMPARE(Templates::LineDiff::changes(removed), 1);
     QCOMPARE(removed.at(1).kind, Kind::Removed);
-    QCOMPARE(Templates::LineDiff::changes(Templates::LineDiff::compute(QStringLiteral("same"),
-                                                                       QStringLiteral("same"))),
+    QCOMPARE(Templates::LineDiff::changes(
+                     Templates::LineDiff::compute(QStringLiteral("same"), QStringLiteral("same"))),
              0);
 }
 
@@ -250,8 +271,8 @@ void TestPreSend::previewRendersAndChecks()
     QVERIFY(result.mime.contains("multipart/alternative"));
     QCOMPARE(result.missing, QStringList{QStringLiteral("city")});
     const QStringList found = codes(result.findings);
-    for (const char *code : {"missing-variable", "image-no-alt", "no-text-part", "no-unsubscribe",
-                             "html-size"})
+    for (const char *code :
+         {"missing-variable", "image-no-alt", "no-text-part", "no-unsubscribe", "html-size"})
         QVERIFY2(found.contains(QString::fromLatin1(code)), code);
 }
 

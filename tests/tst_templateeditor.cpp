@@ -2,15 +2,15 @@
 #include "db/connection.h"
 #include "db/databaseconfig.h"
 #include "db/migrator.h"
+#include "mime/message.h"
 #include "queue/templaterepository.h"
 #include "templates/codeeditor.h"
 #include "templates/diffview.h"
 #include "templates/previewpane.h"
 #include "templates/previewrenderer.h"
-#include "templates/templateeditor.h"
 #include "templates/sandboxinbox.h"
+#include "templates/templateeditor.h"
 #include "templates/templatespage.h"
-#include "mime/message.h"
 #include "testdb.h"
 #include "testenv.h"
 
@@ -27,7 +27,6 @@
 #include <QTableView>
 #include <QTableWidget>
 #include <QTest>
-#include <QTreeWidget>
 #include <QWebEnginePage>
 #include <QWebEngineView>
 
@@ -60,6 +59,7 @@ private:
     std::unique_ptr<Db::Connection> connect() const;
     void typeHtml(const QString &text);
     bool openAndWait(const QString &name);
+    void waitForPreviewShown();
 
     Db::ConnectionInfo m_info;
     std::unique_ptr<Db::AsyncDatabase> m_database;
@@ -131,9 +131,11 @@ void TestTemplateEditor::webEngineRendersOffscreenWithoutRemoteContent()
     QCOMPARE(pane.htmlView()->url().scheme(), before.scheme());
     pane.setWidth(PreviewPane::Width::Phone);
     QCOMPARE(pane.htmlView()->width(), PreviewPane::phoneWidth);
+    const int loads = pane.htmlLoads();
     pane.setDarkMode(true);
     QVERIFY(pane.html().contains(u"invert(1)"));
-    QVERIFY(loaded.wait(30000) || loaded.size() >= 2);
+    QTRY_VERIFY_WITH_TIMEOUT(pane.htmlLoads() > loads, 30000);
+    QTest::qWait(300); // the view's next frame
     TestSupport::saveScreenshot(&pane, QStringLiteral("editor-webengine-phone-dark"));
 }
 
@@ -155,6 +157,15 @@ void TestTemplateEditor::listAndCreate()
     QCOMPARE(m_page->proxy()->rowCount(), 1);
     m_page->search()->clear();
     QVERIFY(openAndWait(QStringLiteral("welcome")));
+}
+
+// Until the HTML view has loaded what the newest preview rendered, and painted it.
+void TestTemplateEditor::waitForPreviewShown()
+{
+    // The load may already be under way or done: wait a little for one, then for a frame.
+    QSignalSpy loaded(editor()->previewPane(), &PreviewPane::htmlLoaded);
+    loaded.wait(3000);
+    QTest::qWait(300);
 }
 
 bool TestTemplateEditor::openAndWait(const QString &name)
@@ -192,8 +203,7 @@ void TestTemplateEditor::typingUpdatesThePreview()
     QVERIFY(editor()->previewPane()->mime().contains(u"To: ada@example.org"));
     typeHtml(QStringLiteral("\n<p>You are on {{plan}}.</p>"));
     QTRY_VERIFY_WITH_TIMEOUT(editor()->previewPane()->html().contains(u"You are on Pro."), 5000);
-    QSignalSpy loaded(editor()->previewPane(), &PreviewPane::htmlLoaded);
-    QVERIFY(loaded.wait(30000) || editor()->previewPane()->htmlLoads() > 0);
+    waitForPreviewShown();
     TestSupport::saveScreenshot(m_page.get(), QStringLiteral("editor-typing"));
 }
 
@@ -203,6 +213,7 @@ void TestTemplateEditor::syntaxErrorShowsAMarker()
     QCOMPARE(html->errorLine(), 0);
     typeHtml(QStringLiteral("\n<p>{{#if plan}}unclosed</p>"));
     QTRY_VERIFY_WITH_TIMEOUT(html->errorLine() > 0, 5000);
+    waitForPreviewShown();
     QVERIFY2(html->errorLine() >= 3, qPrintable(html->errorMessage()));
     QVERIFY(html->errorMessage().contains(u"line"));
     QVERIFY(editor()->findingCodes().contains(u"syntax"));
@@ -388,6 +399,7 @@ void TestTemplateEditor::eachPreSendCheckFires()
                            "<a href=\"www.example.org/shop\">Shop</a>\n"
                            "<img src=\"https://cdn.example.org/banner.png\">\n</div>\n"));
     QTRY_VERIFY_WITH_TIMEOUT(!editor()->findingCodes().contains(u"html-clipped"), 10000);
+    waitForPreviewShown();
     TestSupport::saveScreenshot(m_page.get(), QStringLiteral("editor-presend-checks"));
 
     // Fixed: only the size note and the client support notes stay.
@@ -496,8 +508,8 @@ void TestTemplateEditor::sandboxInboxShowsCapturedMessages()
     QCOMPARE(preview->subject(), QStringLiteral("Subject: Grüße from the sandbox"));
     QVERIFY(preview->text().contains(u"Captured héllo"));
     QVERIFY(preview->mime().contains(u"zoe@example.org"));
-    QSignalSpy loaded(preview, &PreviewPane::htmlLoaded);
-    QVERIFY(loaded.wait(30000) || preview->htmlLoads() > 0);
+    QTRY_VERIFY_WITH_TIMEOUT(preview->htmlLoads() > 0, 30000);
+    QTest::qWait(500); // the view's next frame
     TestSupport::saveScreenshot(m_page.get(), QStringLiteral("editor-sandbox-inbox"));
     m_page->tabs()->setCurrentIndex(0);
 }

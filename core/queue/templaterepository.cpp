@@ -35,6 +35,7 @@ Common::Result<TemplateVersion> TemplateRepository::put(const NewVersion &versio
         return Common::fail(error);
     };
     // The upsert locks the template's row, so concurrent saves number their versions in turn.
+    // Every save increases the revision, so an editor that started from an older one is told.
     auto templateRow = m_connection.exec(
             QStringLiteral("INSERT INTO templates (name) VALUES ($1) ON CONFLICT (name) DO UPDATE "
                            "SET updated_at = now(), updated_by = current_user, "

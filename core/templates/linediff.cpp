@@ -41,8 +41,8 @@ QList<LineDiff::Row> LineDiff::compute(const QString &left, const QString &right
         qsizetype j = 0;
         while (i < n || j < m) {
             if (i < n && j < m && a.at(head + i) == b.at(head + j)) {
-                middle.push_back({Kind::Same, int(head + i), int(head + j), a.at(head + i),
-                                  b.at(head + j)});
+                middle.push_back(
+                        {Kind::Same, int(head + i), int(head + j), a.at(head + i), b.at(head + j)});
                 ++i;
                 ++j;
             } else if (j < m && (i == n || at(i, j + 1) >= at(i + 1, j))) {

@@ -173,8 +173,7 @@ QList<HtmlTag> scanHtmlTags(const QString &html)
         // Raw text elements: what is inside is not markup.
         const QString &last = tags.constLast().name;
         if (last == u"style" || last == u"script" || last == u"title" || last == u"textarea") {
-            const qsizetype close = html.indexOf(QLatin1String("</") + last, i,
-                                                 Qt::CaseInsensitive);
+            const qsizetype close = html.indexOf(QLatin1String("</") + last, i, Qt::CaseInsensitive);
             i = close < 0 ? n : close;
         }
     }
@@ -284,7 +283,9 @@ QList<CheckFinding> PreSendChecks::size(const QString &html)
                                 .arg(kb))};
     }
     return {finding(CheckFinding::Severity::Info, "html-size",
-                    QObject::tr("The HTML is %1 KB (Gmail clips at 102 KB).").arg(kb))};
+                    bytes < 1024
+                            ? QObject::tr("The HTML is %1 bytes (Gmail clips at 102 KB).").arg(bytes)
+                            : QObject::tr("The HTML is %1 KB (Gmail clips at 102 KB).").arg(kb))};
 }
 
 QList<CheckFinding> PreSendChecks::textPart(const QString &html, const QString &text,
@@ -386,7 +387,7 @@ CanIEmail::CanIEmail()
         const QJsonObject support = o.value(u"support").toObject();
         for (const Client &client : std::as_const(m_clients)) {
             const QString s = support.value(client.key).toString();
-            f.support.append(s == u"y"   ? Support::Yes
+            f.support.append(s == u"y"           ? Support::Yes
                                      : s == u"a" ? Support::Partial
                                      : s == u"n" ? Support::No
                                                  : Support::Unknown);
@@ -441,8 +442,7 @@ QList<CanIEmail::Detected> CanIEmail::detect(const QString &html) const
                 for (const HtmlTag &tag : tags) {
                     if (tag.name != u"img")
                         continue;
-                    const QString path =
-                            QUrl(tag.attribute(QStringLiteral("src"))).path().toLower();
+                    const QString path = QUrl(tag.attribute(QStringLiteral("src"))).path().toLower();
                     if (path.endsWith(u'.' + name)) {
                         match = QStringLiteral(".") + name + QStringLiteral(" image");
                         break;

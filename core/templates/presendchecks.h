@@ -72,7 +72,7 @@ public:
         QString url;
         QString kind;
         QStringList names;
-        QList<Support> support; // in the order of clients()
+        QList<Support> support;             // in the order of clients()
         QList<QRegularExpression> patterns; // for the CSS kinds, one per name
     };
     struct Detected

@@ -98,9 +98,12 @@ void TemplateStore::create(const QString &name, const QString &kind, const QStri
             if (!error.isEmpty() || data.rows.isEmpty())
                 return done(Common::fail(dbError(error)));
             const QVariantList &row = data.rows.constFirst();
-            done(TemplateInfo{row.value(0).toLongLong(), row.value(1).toString(),
-                              row.value(2).toString(), row.value(3).toString(),
-                              row.value(4).toInt(), {row.value(3).toString()}});
+            done(TemplateInfo{row.value(0).toLongLong(),
+                              row.value(1).toString(),
+                              row.value(2).toString(),
+                              row.value(3).toString(),
+                              row.value(4).toInt(),
+                              {row.value(3).toString()}});
         });
 }
 
@@ -119,8 +122,8 @@ void TemplateStore::info(qint64 templateId, QObject *context, Done<TemplateInfo>
             }
             const QVariantList &row = data.rows.constFirst();
             TemplateInfo info{row.value(0).toLongLong(), row.value(1).toString(),
-                              row.value(2).toString(), row.value(3).toString(),
-                              row.value(4).toInt(), localesFrom(row.value(5))};
+                              row.value(2).toString(),   row.value(3).toString(),
+                              row.value(4).toInt(),      localesFrom(row.value(5))};
             if (!info.locales.contains(info.defaultLocale))
                 info.locales.prepend(info.defaultLocale);
             done(info);
@@ -130,9 +133,10 @@ void TemplateStore::info(qint64 templateId, QObject *context, Done<TemplateInfo>
 void TemplateStore::latest(qint64 templateId, const QString &locale, QObject *context,
                            Done<std::optional<TemplateVersionInfo>> done)
 {
-    run(QStringLiteral("SELECT %1 FROM template_versions v JOIN templates t ON t.id = v.template_id "
-                       "WHERE v.template_id = $1 AND v.locale IN ($2, t.default_locale) "
-                       "ORDER BY (v.locale = $2) DESC, v.version DESC LIMIT 1")
+    run(QStringLiteral(
+                "SELECT %1 FROM template_versions v JOIN templates t ON t.id = v.template_id "
+                "WHERE v.template_id = $1 AND v.locale IN ($2, t.default_locale) "
+                "ORDER BY (v.locale = $2) DESC, v.version DESC LIMIT 1")
                 .arg(versionColumns),
         {templateId, locale}, context, [done](const Db::TableData &data, const QString &error) {
             if (!error.isEmpty())
@@ -289,8 +293,7 @@ void TemplateStore::saveSample(qint64 templateId, const TemplateSample &sample, 
         });
 }
 
-void TemplateStore::recipients(qint64 templateId, QObject *context,
-                               Done<QList<TemplateSample>> done)
+void TemplateStore::recipients(qint64 templateId, QObject *context, Done<QList<TemplateSample>> done)
 {
     run(QStringLiteral("SELECT m.recipient, m.data::text FROM messages m "
                        "JOIN template_versions v ON v.id = m.template_version_id "

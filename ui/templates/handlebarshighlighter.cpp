@@ -78,10 +78,10 @@ void HandlebarsHighlighter::highlightBlock(const QString &text)
             ++p;
         const QChar sigil = p < n ? text.at(p) : QChar();
         const bool comment = sigil == u'!';
-        const QTextCharFormat &format = comment ? m_comment
+        const QTextCharFormat &format = comment                     ? m_comment
                 : (sigil == u'#' || sigil == u'/' || sigil == u'^') ? m_block
-                : sigil == u'>'                                      ? m_partial
-                                                                     : m_mustache;
+                : sigil == u'>'                                     ? m_partial
+                                                                    : m_mustache;
         const int close = int(text.indexOf(QLatin1String("}}"), p));
         if (close < 0) {
             setFormat(open, n - open, format);

@@ -121,6 +121,13 @@ PreviewPane::PreviewPane(QWidget *parent)
     m_view->setPage(page);
     m_view->setContextMenuPolicy(Qt::NoContextMenu);
     connect(m_view, &QWebEngineView::loadFinished, this, [this] {
+        m_loading = false;
+        if (m_reloadPending) {
+            // Only the newest HTML is worth showing: the ones in between are skipped.
+            m_reloadPending = false;
+            reload();
+            return;
+        }
         ++m_loads;
         const int blocked = m_interceptor->blocked;
         m_blocked->setText(blocked ? tr("%n remote request(s) blocked", nullptr, blocked)
@@ -233,6 +240,13 @@ QString PreviewPane::subject() const
 void PreviewPane::reload()
 {
     m_html = m_dark->isChecked() ? darkModeStyle + m_rendered : m_rendered;
+    // A new load while one is in flight would queue behind it in the web engine's process; with
+    // a large message and fast typing they pile up. Keep one in flight and one waiting.
+    if (m_loading) {
+        m_reloadPending = true;
+        return;
+    }
+    m_loading = true;
     m_interceptor->blocked = 0;
     // A base URL of its own scheme-less kind: relative links resolve to nothing fetchable.
     m_view->setHtml(m_html, QUrl(QStringLiteral("about:blank")));

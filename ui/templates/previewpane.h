@@ -32,7 +32,7 @@ public:
     void setDarkMode(bool on);
     void setRemoteImagesAllowed(bool allowed);
 
-    QString html() const { return m_html; }   // as shown, after the dark-mode styles
+    QString html() const { return m_html; } // as shown, after the dark-mode styles
     QString text() const;
     QString mime() const;
     QString subject() const;
@@ -69,4 +69,6 @@ private:
     bool m_mimeStale = false;
     QString m_html;
     int m_loads = 0;
+    bool m_loading = false;       // a load is in flight
+    bool m_reloadPending = false; // newer HTML waits for it to finish
 };

@@ -59,8 +59,9 @@ void SandboxInbox::refresh()
     if (!m_database)
         return;
     m_database->query(
-            QStringLiteral("SELECT id, created_at, envelope_from, array_to_string(recipients, ', '), "
-                           "subject FROM sandbox_messages ORDER BY id DESC LIMIT 200"),
+            QStringLiteral(
+                    "SELECT id, created_at, envelope_from, array_to_string(recipients, ', '), "
+                    "subject FROM sandbox_messages ORDER BY id DESC LIMIT 200"),
             {}, this, [this](const Db::TableData &data, const QString &error) {
                 if (!error.isEmpty()) {
                     m_status->setText(tr("Could not load: %1").arg(error));
@@ -68,8 +69,9 @@ void SandboxInbox::refresh()
                 }
                 m_model->setRowCount(0);
                 for (const QVariantList &row : data.rows) {
-                    auto *when = new QStandardItem(QLocale().toString(
-                            row.value(1).toDateTime().toLocalTime(), QLocale::ShortFormat));
+                    auto *when = new QStandardItem(
+                            QLocale().toString(row.value(1).toDateTime().toLocalTime(),
+                                               QLocale::ShortFormat));
                     when->setData(row.value(0), Qt::UserRole);
                     m_model->appendRow({when, new QStandardItem(row.value(2).toString()),
                                         new QStandardItem(row.value(3).toString()),
@@ -96,10 +98,9 @@ void SandboxInbox::showMessage(qint64 id)
                           Templates::Preview::Result result;
                           result.rendered = true;
                           result.subject = parsed.subject;
-                          result.html = parsed.html.isEmpty()
-                                  ? QStringLiteral("<pre>") + parsed.text.toHtmlEscaped()
-                                          + QStringLiteral("</pre>")
-                                  : parsed.html;
+                          result.html = parsed.html.isEmpty() ? QStringLiteral("<pre>")
+                                          + parsed.text.toHtmlEscaped() + QStringLiteral("</pre>")
+                                                              : parsed.html;
                           result.text = parsed.text;
                           result.mime = raw;
                           m_preview->showResult(result);

@@ -16,6 +16,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QPushButton>
 #include <QShortcut>
 #include <QSplitter>
@@ -23,7 +24,6 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTimer>
-#include <QTreeWidget>
 #include <QVBoxLayout>
 
 #include <set>
@@ -156,17 +156,16 @@ TemplateEditor::TemplateEditor(QWidget *parent)
     auto *checksTitle = new QLabel(tr("Pre-send checks"), checksBox);
     checksTitle->setFont(titleFont);
     checksLayout->addWidget(checksTitle);
-    m_checks = new QTreeWidget(checksBox);
+    m_checks = new QListWidget(checksBox);
     m_checks->setObjectName(QStringLiteral("checksList"));
-    m_checks->setHeaderHidden(true);
-    m_checks->setRootIsDecorated(false);
     m_checks->setWordWrap(true);
-    m_checks->setColumnCount(1);
+    m_checks->setResizeMode(QListView::Adjust);
+    m_checks->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     checksLayout->addWidget(m_checks, 1);
     previewSide->addWidget(m_preview);
     previewSide->addWidget(checksBox);
     previewSide->setStretchFactor(0, 3);
-    previewSide->setStretchFactor(1, 1);
+    previewSide->setStretchFactor(1, 2);
     splitter->addWidget(sourceSide);
     splitter->addWidget(previewSide);
     splitter->setStretchFactor(0, 1);
@@ -362,10 +361,9 @@ void TemplateEditor::handlePreview(const Templates::Preview::Result &result)
     m_checks->clear();
     const auto add = [this](QStyle::StandardPixmap icon, const QString &text, const QString &code,
                             const QString &tip) {
-        auto *item = new QTreeWidgetItem(m_checks, {text});
-        item->setIcon(0, style()->standardIcon(icon));
-        item->setData(0, Qt::UserRole, code);
-        item->setToolTip(0, tip.isEmpty() ? text : text + u'\n' + tip);
+        auto *item = new QListWidgetItem(style()->standardIcon(icon), text, m_checks);
+        item->setData(Qt::UserRole, code);
+        item->setToolTip(tip.isEmpty() ? text : text + u'\n' + tip);
     };
     for (const auto &problem : result.problems) {
         const QString where = problem.part == u"html" ? tr("HTML")
@@ -389,8 +387,8 @@ void TemplateEditor::handlePreview(const Templates::Preview::Result &result)
 QStringList TemplateEditor::findingCodes() const
 {
     QStringList codes;
-    for (int i = 0; i < m_checks->topLevelItemCount(); ++i)
-        codes.append(m_checks->topLevelItem(i)->data(0, Qt::UserRole).toString());
+    for (int i = 0; i < m_checks->count(); ++i)
+        codes.append(m_checks->item(i)->data(Qt::UserRole).toString());
     return codes;
 }
 
@@ -399,8 +397,11 @@ void TemplateEditor::open(qint64 templateId, const QString &locale)
     if (!m_store)
         return;
     flushDraft();
+    const quint64 token = ++m_loadToken;
     m_store->info(templateId, this,
-                  [this, locale](const Common::Result<Templates::TemplateInfo> &info) {
+                  [this, locale, token](const Common::Result<Templates::TemplateInfo> &info) {
+                      if (token != m_loadToken)
+                          return; // another template was opened since
                       if (!info) {
                           setStatus(info.error().message);
                           return Q_EMIT failed(info.error().message);
@@ -425,70 +426,76 @@ void TemplateEditor::openLocale(const QString &locale)
 
 void TemplateEditor::loadLocale(const QString &locale)
 {
+    // Answers to an earlier open or locale switch that arrive late are dropped.
+    const quint64 token = ++m_loadToken;
     m_locale = locale;
     if (m_localeBox->findText(locale) < 0)
         m_localeBox->addItem(locale);
     m_localeBox->setCurrentText(locale);
     const qint64 id = m_info.id;
-    m_store->latest(id, locale, this,
-                    [this, id, locale](
-                            const Common::Result<std::optional<Templates::TemplateVersionInfo>> &v) {
-                        if (!v)
-                            return setStatus(v.error().message);
-                        Templates::TemplateContent latest;
-                        QString banner;
-                        if (*v) {
-                            latest = (*v)->content;
-                            if ((*v)->locale != locale) {
-                                banner = tr("There is no \"%1\" variant yet: recipients in %1 get "
-                                            "the default (%2), shown here. Saving creates the "
-                                            "\"%1\" variant.")
-                                                 .arg(locale, (*v)->locale);
-                                m_saved = {};
-                            } else {
-                                m_saved = latest;
-                            }
-                            setStatus(tr("Version %1 by %2, %3")
-                                              .arg((*v)->version)
-                                              .arg((*v)->createdBy,
-                                                   QLocale().toString((*v)->createdAt.toLocalTime(),
-                                                                      QLocale::ShortFormat)));
-                        } else {
-                            m_saved = {};
-                            setStatus(tr("New template: nothing saved yet"));
-                        }
-                        m_baseRevision = m_info.revision;
-                        m_store->draft(
-                                id, locale, this,
-                                [this, latest, banner](
-                                        const Common::Result<std::optional<Templates::TemplateDraft>>
-                                                &draft) {
-                                    QString text = banner;
-                                    if (draft && *draft && (*draft)->content != latest) {
-                                        applyContent((*draft)->content);
-                                        if (!text.isEmpty())
-                                            text += u' ';
-                                        text += tr("Your unsaved changes from %1 are restored.")
-                                                        .arg(QLocale().toString(
-                                                                (*draft)->savedAt.toLocalTime(),
-                                                                QLocale::ShortFormat));
-                                        if ((*draft)->baseRevision != m_info.revision) {
-                                            // Saving shows what changed since, instead of
-                                            // overwriting it.
-                                            m_baseRevision = (*draft)->baseRevision;
-                                            text += u' '
-                                                    + tr("Someone has saved this template since: "
-                                                         "saving will show you the difference.");
-                                        }
-                                        setStatus(tr("Unsaved changes"));
-                                    } else {
-                                        applyContent(latest);
-                                    }
-                                    setBanner(text);
-                                    setEnabled(true);
-                                    Q_EMIT loaded();
-                                });
-                    });
+    m_store->latest(
+            id, locale, this,
+            [this, id, locale,
+             token](const Common::Result<std::optional<Templates::TemplateVersionInfo>> &v) {
+                if (token != m_loadToken)
+                    return;
+                if (!v)
+                    return setStatus(v.error().message);
+                Templates::TemplateContent latest;
+                QString banner;
+                if (*v) {
+                    latest = (*v)->content;
+                    if ((*v)->locale != locale) {
+                        banner = tr("There is no \"%1\" variant yet: recipients in %1 get "
+                                    "the default (%2), shown here. Saving creates the "
+                                    "\"%1\" variant.")
+                                         .arg(locale, (*v)->locale);
+                        m_saved = {};
+                    } else {
+                        m_saved = latest;
+                    }
+                    setStatus(tr("Version %1 by %2, %3")
+                                      .arg((*v)->version)
+                                      .arg((*v)->createdBy,
+                                           QLocale().toString((*v)->createdAt.toLocalTime(),
+                                                              QLocale::ShortFormat)));
+                } else {
+                    m_saved = {};
+                    setStatus(tr("New template: nothing saved yet"));
+                }
+                m_baseRevision = m_info.revision;
+                m_store->draft(id, locale, this,
+                               [this, latest, banner,
+                                token](const Common::Result<std::optional<Templates::TemplateDraft>>
+                                               &draft) {
+                                   if (token != m_loadToken)
+                                       return;
+                                   QString text = banner;
+                                   if (draft && *draft && (*draft)->content != latest) {
+                                       applyContent((*draft)->content);
+                                       if (!text.isEmpty())
+                                           text += u' ';
+                                       text += tr("Your unsaved changes from %1 are restored.")
+                                                       .arg(QLocale().toString(
+                                                               (*draft)->savedAt.toLocalTime(),
+                                                               QLocale::ShortFormat));
+                                       if ((*draft)->baseRevision != m_info.revision) {
+                                           // Saving shows what changed since, instead of
+                                           // overwriting it.
+                                           m_baseRevision = (*draft)->baseRevision;
+                                           text += u' '
+                                                   + tr("Someone has saved this template since: "
+                                                        "saving will show you the difference.");
+                                       }
+                                       setStatus(tr("Unsaved changes"));
+                                   } else {
+                                       applyContent(latest);
+                                   }
+                                   setBanner(text);
+                                   setEnabled(true);
+                                   Q_EMIT loaded();
+                               });
+            });
 }
 
 void TemplateEditor::loadSamples()
@@ -508,13 +515,14 @@ void TemplateEditor::loadSamples()
             setSampleJson(s->constFirst().json);
             m_sampleName->setText(s->constFirst().name);
         }
-        m_store->recipients(
-                id, this, [this](const Common::Result<QList<Templates::TemplateSample>> &r) {
-                    if (!r)
-                        return;
-                    for (const auto &recipient : *r)
-                        m_sampleBox->addItem(tr("Sent to %1").arg(recipient.name), recipient.json);
-                });
+        m_store->recipients(id, this,
+                            [this](const Common::Result<QList<Templates::TemplateSample>> &r) {
+                                if (!r)
+                                    return;
+                                for (const auto &recipient : *r)
+                                    m_sampleBox->addItem(tr("Sent to %1").arg(recipient.name),
+                                                         recipient.json);
+                            });
     });
 }
 
@@ -530,8 +538,9 @@ void TemplateEditor::flushDraft()
                        [this](const Common::Result<bool> &ok) {
                            if (!ok)
                                return setStatus(ok.error().message);
-                           setStatus(tr("Draft saved %1").arg(QLocale().toString(
-                                   QTime::currentTime(), QLocale::ShortFormat)));
+                           setStatus(tr("Draft saved %1")
+                                             .arg(QLocale().toString(QTime::currentTime(),
+                                                                     QLocale::ShortFormat)));
                            Q_EMIT draftSaved();
                        });
 }
@@ -544,40 +553,39 @@ void TemplateEditor::save(const QString &note)
     m_draftPending = false;
     const Templates::TemplateContent mine = content();
     m_saveButton->setEnabled(false);
-    m_store->save(
-            m_info.id, m_baseRevision, m_locale, mine, note, this,
-            [this, mine](const Common::Result<Templates::TemplateStore::SaveOutcome> &outcome) {
-                m_saveButton->setEnabled(true);
-                if (!outcome) {
-                    setStatus(outcome.error().message);
-                    return Q_EMIT failed(outcome.error().message);
-                }
-                if (outcome->conflict) {
-                    // Find out what they saved, then show it.
-                    m_store->info(m_info.id, this,
-                                  [this](const Common::Result<Templates::TemplateInfo> &info) {
-                                      if (!info)
-                                          return setStatus(info.error().message);
-                                      const int revision = info->revision;
-                                      m_store->latest(
-                                              m_info.id, m_locale, this,
-                                              [this, revision](const auto &theirs) {
-                                                  if (!theirs || !*theirs)
-                                                      return;
-                                                  showConflict(**theirs, revision);
-                                              });
-                                  });
-                    return;
-                }
-                m_saved = mine;
-                m_baseRevision = outcome->revision;
-                m_info.revision = outcome->revision;
-                if (!m_info.locales.contains(m_locale))
-                    m_info.locales.append(m_locale);
-                setBanner({});
-                setStatus(tr("Saved as version %1").arg(outcome->version.version));
-                Q_EMIT saved(outcome->version.version);
-            });
+    m_store->save(m_info.id, m_baseRevision, m_locale, mine, note, this,
+                  [this,
+                   mine](const Common::Result<Templates::TemplateStore::SaveOutcome> &outcome) {
+                      m_saveButton->setEnabled(true);
+                      if (!outcome) {
+                          setStatus(outcome.error().message);
+                          return Q_EMIT failed(outcome.error().message);
+                      }
+                      if (outcome->conflict) {
+                          // Find out what they saved, then show it.
+                          m_store->info(m_info.id, this,
+                                        [this](const Common::Result<Templates::TemplateInfo> &info) {
+                                            if (!info)
+                                                return setStatus(info.error().message);
+                                            const int revision = info->revision;
+                                            m_store->latest(m_info.id, m_locale, this,
+                                                            [this, revision](const auto &theirs) {
+                                                                if (!theirs || !*theirs)
+                                                                    return;
+                                                                showConflict(**theirs, revision);
+                                                            });
+                                        });
+                          return;
+                      }
+                      m_saved = mine;
+                      m_baseRevision = outcome->revision;
+                      m_info.revision = outcome->revision;
+                      if (!m_info.locales.contains(m_locale))
+                          m_info.locales.append(m_locale);
+                      setBanner({});
+                      setStatus(tr("Saved as version %1").arg(outcome->version.version));
+                      Q_EMIT saved(outcome->version.version);
+                  });
 }
 
 void TemplateEditor::showConflict(const Templates::TemplateVersionInfo &theirs, int revision)
@@ -626,7 +634,7 @@ void TemplateEditor::showConflict(const Templates::TemplateVersionInfo &theirs, 
         m_saved = theirs.content;
         applyContent(theirs.content);
         if (m_store)
-            m_store->discardDraft(m_info.id, m_locale, this, [](const auto &) { });
+            m_store->discardDraft(m_info.id, m_locale, this, [](const auto &) {});
         setStatus(tr("Loaded version %1").arg(theirs.version));
         dialog->close();
     });
@@ -640,93 +648,90 @@ void TemplateEditor::showHistory()
 {
     if (!m_store || !m_info.id)
         return;
-    m_store->history(
-            m_info.id, m_locale, this,
-            [this](const Common::Result<QList<Templates::TemplateVersionInfo>> &history) {
-                if (!history)
-                    return setStatus(history.error().message);
-                if (m_historyDialog)
-                    m_historyDialog->deleteLater();
-                const QList<Templates::TemplateVersionInfo> versions = *history;
-                auto *dialog = new QDialog(this);
-                m_historyDialog = dialog;
-                dialog->setObjectName(QStringLiteral("historyDialog"));
-                dialog->setAttribute(Qt::WA_DeleteOnClose);
-                dialog->setWindowTitle(tr("History of %1 (%2)").arg(m_info.name, m_locale));
-                dialog->resize(1100, 650);
-                auto *layout = new QVBoxLayout(dialog);
-                auto *table = new QTableWidget(int(versions.size()), 4, dialog);
-                table->setObjectName(QStringLiteral("historyTable"));
-                table->setHorizontalHeaderLabels(
-                        {tr("Version"), tr("Saved"), tr("By"), tr("Note")});
-                table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-                table->setSelectionBehavior(QAbstractItemView::SelectRows);
-                table->setSelectionMode(QAbstractItemView::SingleSelection);
-                table->verticalHeader()->hide();
-                table->horizontalHeader()->setStretchLastSection(true);
-                table->setMaximumHeight(170);
-                auto *left = new QComboBox(dialog);
-                left->setObjectName(QStringLiteral("diffLeftVersion"));
-                auto *right = new QComboBox(dialog);
-                right->setObjectName(QStringLiteral("diffRightVersion"));
-                for (int i = 0; i < versions.size(); ++i) {
-                    const auto &v = versions.at(i);
-                    table->setItem(i, 0, new QTableWidgetItem(QString::number(v.version)));
-                    table->setItem(i, 1,
-                                   new QTableWidgetItem(QLocale().toString(
-                                           v.createdAt.toLocalTime(), QLocale::ShortFormat)));
-                    table->setItem(i, 2, new QTableWidgetItem(v.createdBy));
-                    table->setItem(i, 3, new QTableWidgetItem(v.note));
-                    left->addItem(tr("Version %1").arg(v.version));
-                    right->addItem(tr("Version %1").arg(v.version));
-                }
-                table->resizeColumnsToContents();
-                layout->addWidget(table);
-                auto *compare = new QHBoxLayout;
-                compare->addWidget(new QLabel(tr("Compare"), dialog));
-                compare->addWidget(left);
-                compare->addWidget(new QLabel(tr("with"), dialog));
-                compare->addWidget(right);
-                compare->addStretch(1);
-                layout->addLayout(compare);
-                auto *diff = new DiffView(dialog);
-                diff->setObjectName(QStringLiteral("historyDiff"));
-                layout->addWidget(diff, 1);
-                const auto showDiff = [versions, left, right, diff] {
-                    const int a = left->currentIndex();
-                    const int b = right->currentIndex();
-                    if (a < 0 || b < 0)
-                        return;
-                    diff->setTexts(tr("Version %1").arg(versions.at(a).version),
-                                   combined(versions.at(a).content),
-                                   tr("Version %1").arg(versions.at(b).version),
-                                   combined(versions.at(b).content));
-                };
-                connect(left, &QComboBox::currentIndexChanged, dialog, showDiff);
-                connect(right, &QComboBox::currentIndexChanged, dialog, showDiff);
-                // Newest on the right, the one before it on the left.
-                right->setCurrentIndex(0);
-                left->setCurrentIndex(versions.size() > 1 ? 1 : 0);
-                showDiff();
-                // The selected row is the version to compare and to roll back to.
-                table->selectRow(left->currentIndex());
-                connect(table, &QTableWidget::currentCellChanged, dialog,
-                        [left](int row) { left->setCurrentIndex(row); });
-                auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
-                auto *rollback = buttons->addButton(tr("Roll back to the selected version"),
-                                                    QDialogButtonBox::ActionRole);
-                rollback->setObjectName(QStringLiteral("rollbackButton"));
-                connect(rollback, &QPushButton::clicked, this, [this, versions, table, dialog] {
-                    const int row = table->currentRow();
-                    if (row < 0 || row >= versions.size())
-                        return;
-                    rollbackTo(versions.at(row));
-                    dialog->close();
-                });
-                connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::close);
-                layout->addWidget(buttons);
-                dialog->show();
-            });
+    m_store->history(m_info.id, m_locale, this, [this](const Common::Result<QList<Templates::TemplateVersionInfo>> &history) {
+        if (!history)
+            return setStatus(history.error().message);
+        if (m_historyDialog)
+            m_historyDialog->deleteLater();
+        const QList<Templates::TemplateVersionInfo> versions = *history;
+        auto *dialog = new QDialog(this);
+        m_historyDialog = dialog;
+        dialog->setObjectName(QStringLiteral("historyDialog"));
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->setWindowTitle(tr("History of %1 (%2)").arg(m_info.name, m_locale));
+        dialog->resize(1100, 650);
+        auto *layout = new QVBoxLayout(dialog);
+        auto *table = new QTableWidget(int(versions.size()), 4, dialog);
+        table->setObjectName(QStringLiteral("historyTable"));
+        table->setHorizontalHeaderLabels({tr("Version"), tr("Saved"), tr("By"), tr("Note")});
+        table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+        table->setSelectionBehavior(QAbstractItemView::SelectRows);
+        table->setSelectionMode(QAbstractItemView::SingleSelection);
+        table->verticalHeader()->hide();
+        table->horizontalHeader()->setStretchLastSection(true);
+        table->setMaximumHeight(170);
+        auto *left = new QComboBox(dialog);
+        left->setObjectName(QStringLiteral("diffLeftVersion"));
+        auto *right = new QComboBox(dialog);
+        right->setObjectName(QStringLiteral("diffRightVersion"));
+        for (int i = 0; i < versions.size(); ++i) {
+            const auto &v = versions.at(i);
+            table->setItem(i, 0, new QTableWidgetItem(QString::number(v.version)));
+            table->setItem(i, 1,
+                           new QTableWidgetItem(QLocale().toString(v.createdAt.toLocalTime(),
+                                                                   QLocale::ShortFormat)));
+            table->setItem(i, 2, new QTableWidgetItem(v.createdBy));
+            table->setItem(i, 3, new QTableWidgetItem(v.note));
+            left->addItem(tr("Version %1").arg(v.version));
+            right->addItem(tr("Version %1").arg(v.version));
+        }
+        table->resizeColumnsToContents();
+        layout->addWidget(table);
+        auto *compare = new QHBoxLayout;
+        compare->addWidget(new QLabel(tr("Compare"), dialog));
+        compare->addWidget(left);
+        compare->addWidget(new QLabel(tr("with"), dialog));
+        compare->addWidget(right);
+        compare->addStretch(1);
+        layout->addLayout(compare);
+        auto *diff = new DiffView(dialog);
+        diff->setObjectName(QStringLiteral("historyDiff"));
+        layout->addWidget(diff, 1);
+        const auto showDiff = [versions, left, right, diff] {
+            const int a = left->currentIndex();
+            const int b = right->currentIndex();
+            if (a < 0 || b < 0)
+                return;
+            diff->setTexts(tr("Version %1").arg(versions.at(a).version),
+                           combined(versions.at(a).content),
+                           tr("Version %1").arg(versions.at(b).version),
+                           combined(versions.at(b).content));
+        };
+        connect(left, &QComboBox::currentIndexChanged, dialog, showDiff);
+        connect(right, &QComboBox::currentIndexChanged, dialog, showDiff);
+        // Newest on the right, the one before it on the left.
+        right->setCurrentIndex(0);
+        left->setCurrentIndex(versions.size() > 1 ? 1 : 0);
+        showDiff();
+        // The selected row is the version to compare and to roll back to.
+        table->selectRow(left->currentIndex());
+        connect(table, &QTableWidget::currentCellChanged, dialog,
+                [left](int row) { left->setCurrentIndex(row); });
+        auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+        auto *rollback = buttons->addButton(tr("Roll back to the selected version"),
+                                            QDialogButtonBox::ActionRole);
+        rollback->setObjectName(QStringLiteral("rollbackButton"));
+        connect(rollback, &QPushButton::clicked, this, [this, versions, table, dialog] {
+            const int row = table->currentRow();
+            if (row < 0 || row >= versions.size())
+                return;
+            rollbackTo(versions.at(row));
+            dialog->close();
+        });
+        connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::close);
+        layout->addWidget(buttons);
+        dialog->show();
+    });
 }
 
 void TemplateEditor::rollbackTo(const Templates::TemplateVersionInfo &version)

@@ -17,7 +17,7 @@ class QLineEdit;
 class QPushButton;
 class QTabWidget;
 class QTimer;
-class QTreeWidget;
+class QListWidget;
 
 // Edits one template in one locale: subject, HTML and text with a live preview rendered off the
 // GUI thread, error markers, pre-send checks, sample data, drafts saved as you type, versions with
@@ -62,7 +62,7 @@ public:
     CodeEditor *sampleEditor() const { return m_sample; }
     PreviewPane *previewPane() const { return m_preview; }
     PreviewRenderer *renderer() const { return m_renderer; }
-    QTreeWidget *checks() const { return m_checks; }
+    QListWidget *checks() const { return m_checks; }
     QDialog *historyDialog() const { return m_historyDialog; }
     QDialog *conflictDialog() const { return m_conflictDialog; }
 
@@ -100,6 +100,7 @@ private:
     Templates::TemplateContent m_saved;
     bool m_applying = false;
     bool m_draftPending = false; // edits the draft does not hold yet
+    quint64 m_loadToken = 0;     // the newest open or locale switch
     int m_previews = 0;
     Templates::Preview::Result m_lastPreview;
     QStringList m_sampleKeys;
@@ -118,7 +119,7 @@ private:
     CodeEditor *m_sample = nullptr;
     QLineEdit *m_sampleName = nullptr;
     PreviewPane *m_preview = nullptr;
-    QTreeWidget *m_checks = nullptr;
+    QListWidget *m_checks = nullptr;
     QTimer *m_previewTimer = nullptr;
     QTimer *m_draftTimer = nullptr;
     QPointer<QDialog> m_historyDialog;

@@ -177,8 +177,9 @@ void TemplatesPage::refresh()
             if ((current && id == current)
                 || (!m_pendingOpen.isEmpty() && index.data().toString() == m_pendingOpen)) {
                 m_pendingOpen.clear();
-                m_table->selectionModel()->setCurrentIndex(
-                        index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+                m_table->selectionModel()->setCurrentIndex(index,
+                                                           QItemSelectionModel::ClearAndSelect
+                                                                   | QItemSelectionModel::Rows);
                 break;
             }
         }
@@ -191,8 +192,9 @@ bool TemplatesPage::openTemplate(const QString &name)
     for (int r = 0; r < m_proxy->rowCount(); ++r) {
         const QModelIndex index = m_proxy->index(r, 0);
         if (index.data().toString() == name) {
-            m_table->selectionModel()->setCurrentIndex(
-                    index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+            m_table->selectionModel()->setCurrentIndex(index,
+                                                       QItemSelectionModel::ClearAndSelect
+                                                               | QItemSelectionModel::Rows);
             return true;
         }
     }
