@@ -126,7 +126,10 @@ void TestMainWindow::everyPageShowsRealData()
     QVERIFY(templates);
     QTRY_VERIFY_WITH_TIMEOUT(templates->model()->rowCount() > 0, 30000);
     templates->table()->selectRow(0);
-    QTRY_VERIFY_WITH_TIMEOUT(templates->editor()->previewCount() > 0, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(templates->editor()->isEnabled()
+                                     && !templates->editor()->lastPreview().html.isEmpty(),
+                             30000);
+    QTest::qWait(500); // the preview's page load and paint
     TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-templates"));
 
     auto *providersPage = qobject_cast<QueryTablePage *>(

@@ -4,11 +4,13 @@
 #include "db/migrator.h"
 #include "mime/message.h"
 #include "queue/templaterepository.h"
+#include "smtp/smtppeer.h"
 #include "templates/codeeditor.h"
 #include "templates/diffview.h"
 #include "templates/previewpane.h"
 #include "templates/previewrenderer.h"
 #include "templates/sandboxinbox.h"
+#include "templates/sendtestdialog.h"
 #include "templates/templateeditor.h"
 #include "templates/templatespage.h"
 #include "testdb.h"
@@ -53,6 +55,7 @@ private Q_SLOTS:
     void samplesAndRealRecipients();
     void newestPreviewWins();
     void sandboxInboxShowsCapturedMessages();
+    void sendTestThroughAProviderUrl();
 
 private:
     TemplateEditor *editor() const { return m_page->editor(); }
@@ -170,6 +173,8 @@ void TestTemplateEditor::waitForPreviewShown()
 
 bool TestTemplateEditor::openAndWait(const QString &name)
 {
+    if (editor()->info().name == name && editor()->isEnabled())
+        return true; // open already
     QSignalSpy loaded(editor(), &TemplateEditor::loaded);
     return m_page->openTemplate(name) && loaded.wait(10000) && editor()->info().name == name;
 }
@@ -512,6 +517,41 @@ void TestTemplateEditor::sandboxInboxShowsCapturedMessages()
     QTest::qWait(500); // the view's next frame
     TestSupport::saveScreenshot(m_page.get(), QStringLiteral("editor-sandbox-inbox"));
     m_page->tabs()->setCurrentIndex(0);
+}
+
+void TestTemplateEditor::sendTestThroughAProviderUrl()
+{
+    // A real SMTP server on loopback receives the test.
+    SmtpTest::Peer peer;
+    QVERIFY2(peer.startPython(QStringLiteral("aiosmtpd_server.py"),
+                              {QStringLiteral("--tls"), QStringLiteral("none")}),
+             qPrintable(peer.error()));
+    QVERIFY(openAndWait(QStringLiteral("welcome")));
+    QTRY_VERIFY_WITH_TIMEOUT(editor()->lastPreview().rendered, 5000);
+    editor()->showSendTest();
+    SendTestDialog *dialog = editor()->sendTestDialog();
+    QVERIFY(dialog && dialog->isVisible());
+    dialog->fromEdit()->setText(QStringLiteral("news@example.org"));
+    dialog->toEdit()->setText(QStringLiteral("tester@example.org"));
+    dialog->providerEdit()->setText(
+            QStringLiteral("smtp://localhost:%1?timeout=5").arg(peer.port()));
+    QSignalSpy finished(dialog, &SendTestDialog::finished);
+    QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("sendTestButton")),
+                      Qt::LeftButton);
+    QVERIFY(finished.wait(30000));
+    QVERIFY2(finished.first().at(0).toBool(), qPrintable(dialog->result()));
+    QTRY_COMPARE_WITH_TIMEOUT(peer.messageCount(), 1, 10000);
+    const QByteArray received = peer.message(1);
+    QVERIFY(received.contains("Subject: [Test] Welcome"));
+    QVERIFY(received.contains("To: tester@example.org"));
+    TestSupport::saveScreenshot(dialog, QStringLiteral("editor-send-test"));
+    // A bad provider URL is reported, not crashed on.
+    dialog->providerEdit()->setText(QStringLiteral("carrier-pigeon://coop"));
+    QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("sendTestButton")),
+                      Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    QVERIFY(!finished.last().at(0).toBool());
+    dialog->close();
 }
 
 QTEST_MAIN(TestTemplateEditor)

@@ -5,6 +5,7 @@
 #include "handlebarshighlighter.h"
 #include "previewpane.h"
 #include "previewrenderer.h"
+#include "sendtestdialog.h"
 
 #include <QComboBox>
 #include <QDialog>
@@ -90,6 +91,8 @@ TemplateEditor::TemplateEditor(QWidget *parent)
     m_saveButton->setDefault(true);
     m_historyButton = new QPushButton(tr("History…"), this);
     m_historyButton->setObjectName(QStringLiteral("historyButton"));
+    m_sendTestButton = new QPushButton(tr("Send test…"), this);
+    m_sendTestButton->setObjectName(QStringLiteral("sendTestButton"));
     m_status = new QLabel(this);
     m_status->setObjectName(QStringLiteral("editorStatus"));
     bar->addWidget(m_title);
@@ -100,6 +103,7 @@ TemplateEditor::TemplateEditor(QWidget *parent)
     bar->addWidget(m_sampleBox);
     bar->addStretch(1);
     bar->addWidget(m_status);
+    bar->addWidget(m_sendTestButton);
     bar->addWidget(m_historyButton);
     bar->addWidget(m_saveButton);
     layout->addLayout(bar);
@@ -195,6 +199,7 @@ TemplateEditor::TemplateEditor(QWidget *parent)
     });
     connect(m_saveButton, &QPushButton::clicked, this, [this] { save(); });
     connect(m_historyButton, &QPushButton::clicked, this, &TemplateEditor::showHistory);
+    connect(m_sendTestButton, &QPushButton::clicked, this, &TemplateEditor::showSendTest);
     auto *saveShortcut = new QShortcut(QKeySequence::Save, this);
     connect(saveShortcut, &QShortcut::activated, this, [this] { save(); });
     connect(m_localeBox, &QComboBox::textActivated, this, &TemplateEditor::openLocale);
@@ -356,6 +361,8 @@ void TemplateEditor::handlePreview(const Templates::Preview::Result &result)
 
     if (result.rendered)
         m_preview->showResult(result);
+    if (m_sendTestDialog)
+        m_sendTestDialog->setMessage(result);
     updateCompletions(result.variables);
 
     m_checks->clear();
@@ -732,6 +739,15 @@ void TemplateEditor::showHistory()
         layout->addWidget(buttons);
         dialog->show();
     });
+}
+
+void TemplateEditor::showSendTest()
+{
+    if (!m_sendTestDialog)
+        m_sendTestDialog = new SendTestDialog(this);
+    m_sendTestDialog->setMessage(m_lastPreview);
+    m_sendTestDialog->show();
+    m_sendTestDialog->raise();
 }
 
 void TemplateEditor::rollbackTo(const Templates::TemplateVersionInfo &version)

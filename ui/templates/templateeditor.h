@@ -1,5 +1,6 @@
 #pragma once
 
+#include "sendtestdialog.h"
 #include "templates/preview.h"
 #include "templates/templatestore.h"
 
@@ -11,6 +12,7 @@ class CodeEditor;
 class DiffView;
 class PreviewPane;
 class PreviewRenderer;
+
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -41,6 +43,7 @@ public:
 
     void save(const QString &note = {});
     void showHistory();
+    void showSendTest();
     void rollbackTo(const Templates::TemplateVersionInfo &version);
     void flushDraft();
 
@@ -65,6 +68,7 @@ public:
     QListWidget *checks() const { return m_checks; }
     QDialog *historyDialog() const { return m_historyDialog; }
     QDialog *conflictDialog() const { return m_conflictDialog; }
+    SendTestDialog *sendTestDialog() const { return m_sendTestDialog; }
 
     static constexpr int previewDelayMs = 120;
     static constexpr int draftDelayMs = 1500;
@@ -110,6 +114,7 @@ private:
     QComboBox *m_sampleBox = nullptr;
     QPushButton *m_saveButton = nullptr;
     QPushButton *m_historyButton = nullptr;
+    QPushButton *m_sendTestButton = nullptr;
     QLabel *m_status = nullptr;
     QLabel *m_banner = nullptr;
     QLineEdit *m_subject = nullptr;
@@ -124,4 +129,5 @@ private:
     QTimer *m_draftTimer = nullptr;
     QPointer<QDialog> m_historyDialog;
     QPointer<QDialog> m_conflictDialog;
+    QPointer<SendTestDialog> m_sendTestDialog;
 };

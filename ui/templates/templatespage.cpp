@@ -7,7 +7,7 @@
 #include "templates/templatestore.h"
 
 #include <QComboBox>
-#include <QHBoxLayout>
+#include <QGridLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -62,7 +62,7 @@ TemplatesPage::TemplatesPage(QWidget *parent)
     m_table->verticalHeader()->hide();
     m_table->horizontalHeader()->setStretchLastSection(true);
     listLayout->addWidget(m_table, 1);
-    auto *newRow = new QHBoxLayout;
+    auto *newRow = new QGridLayout;
     m_newName = new QLineEdit(listSide);
     m_newName->setObjectName(QStringLiteral("newTemplateName"));
     m_newName->setPlaceholderText(tr("New template name"));
@@ -73,9 +73,9 @@ TemplatesPage::TemplatesPage(QWidget *parent)
     m_newKind->addItem(tr("system"), QStringLiteral("system"));
     auto *create = new QPushButton(tr("Create"), listSide);
     create->setObjectName(QStringLiteral("createTemplateButton"));
-    newRow->addWidget(m_newName, 1);
-    newRow->addWidget(m_newKind);
-    newRow->addWidget(create);
+    newRow->addWidget(m_newName, 0, 0, 1, 2);
+    newRow->addWidget(m_newKind, 1, 0);
+    newRow->addWidget(create, 1, 1);
     listLayout->addLayout(newRow);
     m_status = new QLabel(listSide);
     m_status->setObjectName(QStringLiteral("pageSubtitle"));
