@@ -8,6 +8,8 @@
 #include "settings/settingspage.h"
 #include "shell/connectionindicator.h"
 #include "shell/mainwindow.h"
+#include "templates/templateeditor.h"
+#include "templates/templatespage.h"
 #include "testenv.h"
 
 #include <QElapsedTimer>
@@ -110,15 +112,26 @@ void TestMainWindow::everyPageShowsRealData()
              QString::number(sentToday->toInt(0, 0)));
     TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-dashboard"));
 
-    for (const QString &name :
-         {QStringLiteral("providers"), QStringLiteral("templates"), QStringLiteral("queues"),
-          QStringLiteral("analytics"), QStringLiteral("suppressions")}) {
+    for (const QString &name : {QStringLiteral("providers"), QStringLiteral("queues"),
+                                QStringLiteral("analytics"), QStringLiteral("suppressions")}) {
         QVERIFY(m_window->showPage(name));
         auto *page = qobject_cast<QueryTablePage *>(m_window->page(name));
         QVERIFY2(page, qPrintable(name));
         QTRY_VERIFY2_WITH_TIMEOUT(page->model()->rowCount() > 0, qPrintable(name), 30000);
         TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-") + name);
     }
+    // The Templates page: the list beside the editor, which opens the selected template.
+    QVERIFY(m_window->showPage(QStringLiteral("templates")));
+    auto *templates = qobject_cast<TemplatesPage *>(m_window->page(QStringLiteral("templates")));
+    QVERIFY(templates);
+    QTRY_VERIFY_WITH_TIMEOUT(templates->model()->rowCount() > 0, 30000);
+    templates->table()->selectRow(0);
+    QTRY_VERIFY_WITH_TIMEOUT(templates->editor()->isEnabled()
+                                     && !templates->editor()->lastPreview().html.isEmpty(),
+                             30000);
+    QTest::qWait(500); // the preview's page load and paint
+    TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-templates"));
+
     auto *providersPage = qobject_cast<QueryTablePage *>(
             m_window->page(QStringLiteral("providers")));
     QCOMPARE(providersPage->model()->index(0, 0).data().toString(), QStringLiteral("sandbox"));

@@ -6,8 +6,16 @@
 #include <QMessageBox>
 #include <QTextStream>
 
+#include <unistd.h>
+
 int main(int argc, char *argv[])
 {
+    // The template preview's web engine refuses to start as root with its sandbox on; root has
+    // nothing left to protect from it, so it runs without.
+    if (::geteuid() == 0 && !qEnvironmentVariableIsSet("QTWEBENGINE_DISABLE_SANDBOX"))
+        qputenv("QTWEBENGINE_DISABLE_SANDBOX", "1");
+    // QtWebEngine shares OpenGL contexts with the widgets; it must be set before the application.
+    QCoreApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("postdesk"));
     QApplication::setApplicationName(QStringLiteral("postdesk"));

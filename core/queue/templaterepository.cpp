@@ -35,9 +35,11 @@ Common::Result<TemplateVersion> TemplateRepository::put(const NewVersion &versio
         return Common::fail(error);
     };
     // The upsert locks the template's row, so concurrent saves number their versions in turn.
+    // Every save increases the revision, so an editor that started from an older one is told.
     auto templateRow = m_connection.exec(
             QStringLiteral("INSERT INTO templates (name) VALUES ($1) ON CONFLICT (name) DO UPDATE "
-                           "SET updated_at = now(), updated_by = current_user RETURNING id"),
+                           "SET updated_at = now(), updated_by = current_user, "
+                           "revision = templates.revision + 1 RETURNING id"),
             {version.name});
     if (!templateRow)
         return abort(templateRow.error());

@@ -6,6 +6,22 @@
 #include <QTest>
 #include <QWidget>
 
+#include <unistd.h>
+
+namespace {
+
+// GUI tests show the template preview, a QtWebEngine view: it shares OpenGL contexts with the
+// widgets (to be set before the application exists) and, as root, runs without its sandbox.
+void prepareWebEngine()
+{
+    if (::geteuid() == 0 && !qEnvironmentVariableIsSet("QTWEBENGINE_DISABLE_SANDBOX"))
+        qputenv("QTWEBENGINE_DISABLE_SANDBOX", "1");
+    QCoreApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
+}
+Q_CONSTRUCTOR_FUNCTION(prepareWebEngine)
+
+} // namespace
+
 namespace TestSupport {
 
 QString requiredEnv(const char *name)

@@ -9,6 +9,7 @@
 #include "db/asyncdatabase.h"
 #include "settings/settingspage.h"
 #include "sidebar.h"
+#include "templates/templatespage.h"
 
 #include <QCloseEvent>
 #include <QFile>
@@ -34,24 +35,6 @@ QueryTablePage *providersPage(QWidget *parent)
                    pool_size AS "Pool", updated_at AS "Updated", updated_by AS "By"
                    FROM providers ORDER BY priority, name)sql"),
              QObject::tr("No providers yet.")},
-            parent);
-}
-
-QueryTablePage *templatesPage(QWidget *parent)
-{
-    return new QueryTablePage(
-            {QObject::tr("Templates"), QObject::tr("Email templates and their versions."),
-             QObject::tr("The editor with live preview and pre-send checks comes to this page "
-                         "next. The list below is live."),
-             QStringLiteral(
-                     R"sql(SELECT t.name AS "Name", t.kind AS "Type", t.default_locale AS "Locale",
-                   v.version AS "Versions", v.created_at AS "Last edited", v.created_by AS "By",
-                   t.description AS "Description"
-                   FROM templates t LEFT JOIN LATERAL (
-                       SELECT version, created_at, created_by FROM template_versions
-                       WHERE template_id = t.id ORDER BY created_at DESC, version DESC LIMIT 1) v ON true
-                   ORDER BY t.name)sql"),
-             QObject::tr("No templates yet.")},
             parent);
 }
 
@@ -138,7 +121,7 @@ MainWindow::MainWindow(const Db::DatabaseConfig &config, QWidget *parent)
     connect(dashboard, &DashboardPage::pageRequested, this, &MainWindow::showPage);
     addPage(QStringLiteral("dashboard"), tr("Dashboard"), dashboard);
     addPage(QStringLiteral("providers"), tr("Providers"), providersPage(this));
-    addPage(QStringLiteral("templates"), tr("Templates"), templatesPage(this));
+    addPage(QStringLiteral("templates"), tr("Templates"), new TemplatesPage(this));
     addPage(QStringLiteral("queues"), tr("Queues"), queuesPage(this));
     addPage(QStringLiteral("analytics"), tr("Analytics"), analyticsPage(this));
     addPage(QStringLiteral("suppressions"), tr("Suppressions"), suppressionsPage(this));
