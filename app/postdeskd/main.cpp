@@ -1,4 +1,6 @@
 #include "daemon.h"
+#include "events/webhookserver.h"
+#include "webhooklistener.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -24,6 +26,15 @@ int main(int argc, char *argv[])
                              "database."),
                      QStringLiteral("conninfo"));
     parser.addOption(dbOption);
+    const QCommandLineOption listenOption(
+            QStringLiteral("listen"),
+            QStringLiteral("Serve the webhook and tracking endpoints on ADDRESS:PORT."),
+            QStringLiteral("addr:port"));
+    const QCommandLineOption keyDirOption(
+            QStringLiteral("key-dir"),
+            QStringLiteral("This host's worker key is in DIR (default: the desktop keyring)."),
+            QStringLiteral("dir"));
+    parser.addOptions({listenOption, keyDirOption});
     parser.process(app);
 
     auto config = Db::DatabaseConfig::resolve(parser.isSet(dbOption) ? parser.value(dbOption)
@@ -38,5 +49,15 @@ int main(int argc, char *argv[])
         return 1;
     }
     daemon.start();
+    std::unique_ptr<Events::WebhookServer> webhooks;
+    if (parser.isSet(listenOption)) {
+        auto started = startWebhookServer(parser.value(listenOption), parser.value(keyDirOption),
+                                          *config);
+        if (!started) {
+            QTextStream(stderr) << "postdeskd: " << started.error().message << '\n';
+            return 2;
+        }
+        webhooks = std::move(*started);
+    }
     return app.exec();
 }
