@@ -52,7 +52,11 @@ Event fromSendGrid(const QJsonObject &o)
         e.subtype = name.left(64);
     }
     // sg_event_id is SendGrid's stable id for an event; without one, the event's own bytes are.
+    // sg_event_id is unique per event; the event name is added because SendGrid's own sample
+    // payloads reuse one placeholder id for every event.
     e.eventKey = Json::str(o, "sg_event_id");
+    if (!e.eventKey.isEmpty())
+        e.eventKey = name + u':' + e.eventKey;
     if (e.eventKey.isEmpty()) {
         e.eventKey = QStringLiteral("sha256:")
                 + QString::fromLatin1(
