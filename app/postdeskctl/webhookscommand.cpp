@@ -222,9 +222,12 @@ int runWebhooks(const QStringList &args)
                                                  QStringLiteral("The tracking base URL must be an "
                                                                 "http(s) URL, e.g. "
                                                                 "https://t.example.org.")));
-        if (auto ok = repository.setTrackingBaseUrl(url.toString(QUrl::StripTrailingSlash)); !ok)
+        QString base = url.toString();
+        while (base.endsWith(u'/'))
+            base.chop(1);
+        if (auto ok = repository.setTrackingBaseUrl(base); !ok)
             return reportError(ok.error());
-        out() << "Tracking base URL set to " << url.toString(QUrl::StripTrailingSlash) << '\n';
+        out() << "Tracking base URL set to " << base << '\n';
     }
     if (parser.isSet(QStringLiteral("new-key")))
         return done(repository.setSecret(QStringLiteral("tracking"), QStringLiteral("signing_key"),
