@@ -6,37 +6,48 @@ namespace Events {
 
 namespace {
 
-const QString tempTable = QStringLiteral(
+const QString tempTables = QStringLiteral(
+        "CREATE TEMP TABLE IF NOT EXISTS ingest_input ("
+        " source text, event_key text, type text, subtype text, machine boolean, pmid text,"
+        " recipient text, url text, occurred_at timestamptz, raw text, explicit_msg bigint,"
+        " ord integer) ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS ingest_batch ("
         " id bigint, type text, subtype text, machine boolean, message_id bigint,"
         " recipient text, occurred_at timestamptz, source text) ON COMMIT DELETE ROWS");
 
-// 1. Insert, joined to messages. Arrays in, one statement; the new rows go to ingest_batch.
+const QString copySql = QStringLiteral(
+        "COPY ingest_input (source, event_key, type, subtype, machine, pmid, recipient, url, "
+        "occurred_at, raw, explicit_msg, ord) FROM STDIN");
+
+// 1. Insert, joined to messages; the new rows go to ingest_batch. The message is looked up by the
+// id a tracking token carries, else by the provider's id as sent, in brackets, or by our own
+// Message-ID, in that order; COALESCE stops at the first that finds one, so a known message
+// costs one index probe.
 const QString insertSql = QStringLiteral(R"(
-WITH input AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[],
-                         $7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::text[])
-        WITH ORDINALITY AS i(source, event_key, type, subtype, machine, pmid, recipient, url,
-                             occurred_at, raw, explicit_id, ord)
-), dedup AS (
-    SELECT DISTINCT ON (source, event_key) * FROM input ORDER BY source, event_key, ord
-), joined AS (
-    SELECT d.*, m.id AS message_id, m.provider_id, lower(m.recipient) AS message_recipient,
-           coalesce(m.delivered_at, m.sent_at) AS arrived_at
+WITH dedup AS (
+    SELECT DISTINCT ON (source, event_key) * FROM ingest_input ORDER BY source, event_key, ord
+), ids AS MATERIALIZED (
+    SELECT d.*, coalesce(
+        (SELECT id FROM messages WHERE id = d.explicit_msg),
+        (SELECT min(id) FROM messages WHERE d.explicit_msg IS NULL AND d.pmid <> ''
+             AND provider_message_id = d.pmid),
+        (SELECT min(id) FROM messages WHERE d.explicit_msg IS NULL AND d.pmid <> ''
+             AND provider_message_id = '<' || d.pmid || '>'),
+        (SELECT min(id) FROM messages WHERE d.explicit_msg IS NULL AND d.pmid <> ''
+             AND message_id_header = d.pmid)) AS message_id
     FROM dedup d
-    LEFT JOIN LATERAL (
-        SELECT id, provider_id, recipient, delivered_at, sent_at FROM messages
-        WHERE (d.explicit_id <> '' AND id = d.explicit_id::bigint)
-           OR (d.explicit_id = '' AND d.pmid <> ''
-               AND (provider_message_id = d.pmid OR provider_message_id = '<' || d.pmid || '>'
-                    OR message_id_header = d.pmid))
-        ORDER BY id LIMIT 1) m ON true
+), joined AS (
+    SELECT i.*, m.provider_id, lower(m.recipient) AS message_recipient,
+           coalesce(m.delivered_at, m.sent_at) AS arrived_at
+    FROM ids i
+    LEFT JOIN LATERAL (SELECT provider_id, recipient, delivered_at, sent_at FROM messages
+                       WHERE id = i.message_id) m ON true
 ), ins AS (
     INSERT INTO events (source, event_key, type, subtype, machine, message_id, provider_id,
                         provider_message_id, recipient, url, occurred_at, raw)
     SELECT source, event_key, type, nullif(subtype, ''),
            machine OR (type = 'opened' AND arrived_at IS NOT NULL
-                       AND occurred_at < arrived_at + make_interval(secs => $12)),
+                       AND occurred_at < arrived_at + make_interval(secs => $1)),
            message_id, provider_id, nullif(pmid, ''),
            coalesce(nullif(recipient, ''), message_recipient), nullif(url, ''),
            occurred_at, raw::jsonb
@@ -156,7 +167,7 @@ Common::Status EventStore::prepareSession()
 {
     if (m_preparedFor == m_connection.backendPid())
         return {};
-    auto ok = m_connection.execScript(tempTable);
+    auto ok = m_connection.execScript(tempTables);
     if (!ok)
         return ok;
     m_preparedFor = m_connection.backendPid();
@@ -171,26 +182,56 @@ Common::Result<IngestResult> EventStore::ingest(const QList<Event> &events,
     if (events.isEmpty() && options.replayToken.isEmpty())
         return result;
 
-    QStringList source, key, type, subtype, machine, pmid, recipient, url, occurred, raw, explicitId;
+    // COPY text format: tab-separated, \N for NULL, backslash escapes.
+    QByteArray copy;
+    copy.reserve(events.size() * 512);
+    auto field = [&copy](const QByteArray &value) {
+        for (const char c : value) {
+            switch (c) {
+            case '\\':
+                copy += "\\\\";
+                break;
+            case '\t':
+                copy += "\\t";
+                break;
+            case '\n':
+                copy += "\\n";
+                break;
+            case '\r':
+                copy += "\\r";
+                break;
+            default:
+                copy += c;
+            }
+        }
+        copy += '\t';
+    };
+    int ord = 0;
     for (const Event &e : events) {
-        source.append(e.source);
-        key.append(e.eventKey);
-        type.append(typeName(e.type));
-        subtype.append(e.subtype);
-        machine.append(e.machine ? QStringLiteral("t") : QStringLiteral("f"));
-        pmid.append(e.providerMessageId);
-        recipient.append(e.recipient);
-        url.append(e.url);
-        occurred.append(iso(e.occurredAt.isValid() ? e.occurredAt
-                                                   : QDateTime::currentDateTimeUtc()));
-        raw.append(e.raw.isEmpty() ? QStringLiteral("null") : QString::fromUtf8(e.raw));
-        explicitId.append(e.messageId > 0 ? QString::number(e.messageId) : QString());
+        field(e.source.toUtf8());
+        field(e.eventKey.toUtf8());
+        field(typeName(e.type).toLatin1());
+        field(e.subtype.toUtf8());
+        copy += e.machine ? "t\t" : "f\t";
+        field(e.providerMessageId.toUtf8());
+        field(e.recipient.toUtf8());
+        field(e.url.toUtf8());
+        field(iso(e.occurredAt.isValid() ? e.occurredAt : QDateTime::currentDateTimeUtc())
+                      .toLatin1());
+        field(e.raw.isEmpty() ? QByteArray("null") : e.raw);
+        copy += e.messageId > 0 ? QByteArray::number(e.messageId) + '\t' : QByteArray("\\N\t");
+        copy += QByteArray::number(++ord) + '\n';
     }
 
     auto run = [&]() -> Common::Result<IngestResult> {
         if (auto ok = prepareSession(); !ok)
             return Common::fail(ok.error());
-        if (auto ok = m_connection.begin(); !ok)
+        // Every join here goes from at most one batch of rows into large tables by their
+        // indexes; the temporary tables have no statistics, so without this the planner may hash
+        // whole tables (messages) for a batch of a thousand rows.
+        if (auto ok = m_connection.execScript(QStringLiteral(
+                    "BEGIN; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"));
+            !ok)
             return Common::fail(ok.error());
         if (!options.replayToken.isEmpty()) {
             auto token = m_connection.exec(
@@ -209,10 +250,9 @@ Common::Result<IngestResult> EventStore::ingest(const QList<Event> &events,
                 return Common::fail(ok.error());
             return result;
         }
-        auto inserted = m_connection.exec(insertSql,
-                                          {source, key, type, subtype, machine, pmid, recipient,
-                                           url, occurred, raw, explicitId,
-                                           machineOpenSeconds});
+        if (auto copied = m_connection.copyIn(copySql, copy); !copied)
+            return Common::fail(copied.error());
+        auto inserted = m_connection.exec(insertSql, {machineOpenSeconds});
         if (!inserted)
             return Common::fail(inserted.error());
         result.stored = inserted->rowCount();

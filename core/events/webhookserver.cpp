@@ -56,6 +56,9 @@ protected:
         r.headers = request.headers();
         r.body = request.body();
         const WebhookServer::Reply reply = m_server->handle(r);
+        // Answer at once: with Nagle's algorithm a response could wait for the client's delayed
+        // ACK, which would cap a keep-alive connection at a few dozen requests per second.
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         QHttpServerResponder responder = makeResponder(request, socket);
         responder.writeStatusLine(QHttpServerResponder::StatusCode(reply.status));
         responder.writeHeader("Content-Type", reply.contentType);

@@ -41,7 +41,6 @@ ALTER TABLE daily_rollups ADD COLUMN unknown bigint NOT NULL DEFAULT 0;
 -- Events join messages by our own Message-ID as well as by the provider's id.
 CREATE INDEX messages_message_id_header ON messages (message_id_header)
     WHERE message_id_header IS NOT NULL;
-CREATE INDEX events_received ON events (id, received_at);
 
 -- How final a delivery outcome is: a later event never replaces a more final one
 -- (a late "delivered" never hides a "bounced").
