@@ -2,8 +2,8 @@
 // SendGrid SDKs' published signature test vector.
 #include "events/event.h"
 #include "events/parsers.h"
-#include "events/verifiers.h"
 #include "events/signing.h"
+#include "events/verifiers.h"
 
 #include <QJsonArray>
 #include <QTest>
@@ -20,9 +20,9 @@ private Q_SLOTS:
         auto events = parseSendGrid(TestSigning::readData(QStringLiteral("sendgrid-events.json")));
         QVERIFY2(events, qPrintable(events ? QString() : events.error().message));
         QCOMPARE(events->size(), 13);
-        const QList<Type> types = {Type::Sent,    Type::Deferred,   Type::Delivered,
-                                   Type::Opened,  Type::Opened,     Type::Clicked,
-                                   Type::Bounced, Type::Bounced,    Type::Dropped,
+        const QList<Type> types = {Type::Sent,       Type::Deferred,     Type::Delivered,
+                                   Type::Opened,     Type::Opened,       Type::Clicked,
+                                   Type::Bounced,    Type::Bounced,      Type::Dropped,
                                    Type::Complained, Type::Unsubscribed, Type::Unsubscribed,
                                    Type::Unknown};
         for (int i = 0; i < types.size(); ++i)
@@ -53,22 +53,27 @@ private Q_SLOTS:
         const QByteArray sg = TestSigning::readData(QStringLiteral("sendgrid-events.json"));
         QTest::newRow("sendgrid truncated") << "sendgrid" << sg.left(sg.size() / 2);
         QTest::newRow("sendgrid object") << "sendgrid" << QByteArray("{\"event\":\"open\"}");
-        QTest::newRow("sendgrid no timestamp") << "sendgrid" << QByteArray("[{\"event\":\"open\"}]");
+        QTest::newRow("sendgrid no timestamp")
+                << "sendgrid" << QByteArray("[{\"event\":\"open\"}]");
         QTest::newRow("sendgrid number") << "sendgrid" << QByteArray("[1]");
         QTest::newRow("empty") << "sendgrid" << QByteArray();
         const QByteArray mg = TestSigning::readData(QStringLiteral("mailgun-delivered.json"));
         QTest::newRow("mailgun truncated") << "mailgun" << mg.left(100);
         QTest::newRow("mailgun no event-data") << "mailgun" << QByteArray("{\"signature\":{}}");
         QTest::newRow("mailgun no id")
-                << "mailgun" << QByteArray("{\"event-data\":{\"event\":\"delivered\",\"timestamp\":1}}");
+                << "mailgun"
+                << QByteArray("{\"event-data\":{\"event\":\"delivered\",\"timestamp\":1}}");
         QTest::newRow("postmark array") << "postmark" << QByteArray("[]");
-        QTest::newRow("postmark no RecordType") << "postmark" << QByteArray("{\"MessageID\":\"x\"}");
+        QTest::newRow("postmark no RecordType")
+                << "postmark" << QByteArray("{\"MessageID\":\"x\"}");
         QTest::newRow("ses not json") << "ses" << QByteArray("<xml/>");
         QTest::newRow("ses message not json")
                 << "ses"
-                << QByteArray("{\"Type\":\"Notification\",\"MessageId\":\"m\",\"Message\":\"{oops\"}");
+                << QByteArray(
+                           "{\"Type\":\"Notification\",\"MessageId\":\"m\",\"Message\":\"{oops\"}");
         QTest::newRow("ses no eventType")
-                << "ses" << QByteArray("{\"Type\":\"Notification\",\"MessageId\":\"m\",\"Message\":\"{}\"}");
+                << "ses"
+                << QByteArray("{\"Type\":\"Notification\",\"MessageId\":\"m\",\"Message\":\"{}\"}");
     }
 
     void malformedBodies()
@@ -87,14 +92,15 @@ private Q_SLOTS:
         QTest::addColumn<int>("type");
         QTest::addColumn<QString>("subtype");
         QTest::addColumn<bool>("machine");
-        QTest::newRow("delivered") << "mailgun-delivered.json" << int(Type::Delivered) << "" << false;
-        QTest::newRow("permanent") << "mailgun-failed-permanent.json" << int(Type::Bounced) << "hard"
-                                   << false;
-        QTest::newRow("temporary") << "mailgun-failed-temporary.json" << int(Type::Deferred) << ""
-                                   << false;
+        QTest::newRow("delivered")
+                << "mailgun-delivered.json" << int(Type::Delivered) << "" << false;
+        QTest::newRow("permanent")
+                << "mailgun-failed-permanent.json" << int(Type::Bounced) << "hard" << false;
+        QTest::newRow("temporary")
+                << "mailgun-failed-temporary.json" << int(Type::Deferred) << "" << false;
         QTest::newRow("opened") << "mailgun-opened.json" << int(Type::Opened) << "" << false;
-        QTest::newRow("clicked by a bot") << "mailgun-clicked-bot.json" << int(Type::Clicked) << ""
-                                          << true;
+        QTest::newRow("clicked by a bot")
+                << "mailgun-clicked-bot.json" << int(Type::Clicked) << "" << true;
         QTest::newRow("unknown") << "mailgun-unknown.json" << int(Type::Unknown)
                                  << "list_member_uploaded" << false;
     }
@@ -134,9 +140,9 @@ private Q_SLOTS:
                               << "john@example.com";
         QTest::newRow("click") << "postmark-click.json" << int(Type::Clicked) << ""
                                << "john@example.com";
-        QTest::newRow("subscription") << "postmark-subscriptionchange.json"
-                                      << int(Type::Unsubscribed) << ""
-                                      << "bounced-address@wildbit.com";
+        QTest::newRow("subscription")
+                << "postmark-subscriptionchange.json" << int(Type::Unsubscribed) << ""
+                << "bounced-address@wildbit.com";
     }
 
     void postmarkSamples()
@@ -204,7 +210,8 @@ private Q_SLOTS:
             QCOMPARE(e.subtype, subtype);
             QCOMPARE(e.eventKey, QStringLiteral("sns-1:") + recipients.at(i));
             QCOMPARE(e.providerMessageId,
-                     QStringLiteral("EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000"));
+                     QStringLiteral(
+                             "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000"));
         }
     }
 
@@ -214,7 +221,8 @@ private Q_SLOTS:
                  QStringLiteral("abc@example.org"));
         QCOMPARE(normaliseMessageId(QStringLiteral(" abc@example.org ")),
                  QStringLiteral("abc@example.org"));
-        QCOMPARE(normaliseMessageId(QStringLiteral("W86EgYT6SQKk0lRflfLRsA.filter0001.16648.5515E0B88.0"),
+        QCOMPARE(normaliseMessageId(QStringLiteral(
+                                            "W86EgYT6SQKk0lRflfLRsA.filter0001.16648.5515E0B88.0"),
                                     QStringLiteral("sendgrid")),
                  QStringLiteral("W86EgYT6SQKk0lRflfLRsA"));
         QCOMPARE(normaliseMessageId(QStringLiteral("W86EgYT6SQKk0lRflfLRsA"),
@@ -285,8 +293,10 @@ private Q_SLOTS:
     {
         const QByteArray good = "Basic " + QByteArray("hooks:s3cret").toBase64();
         QVERIFY(verifyBasicAuth(good, "hooks", "s3cret"));
-        QVERIFY(!verifyBasicAuth("Basic " + QByteArray("hooks:wrong").toBase64(), "hooks", "s3cret"));
-        QVERIFY(!verifyBasicAuth("Basic " + QByteArray("other:s3cret").toBase64(), "hooks", "s3cret"));
+        QVERIFY(!verifyBasicAuth("Basic " + QByteArray("hooks:wrong").toBase64(), "hooks",
+                                 "s3cret"));
+        QVERIFY(!verifyBasicAuth("Basic " + QByteArray("other:s3cret").toBase64(), "hooks",
+                                 "s3cret"));
         QVERIFY(!verifyBasicAuth("Bearer x", "hooks", "s3cret"));
         QVERIFY(!verifyBasicAuth("Basic ###", "hooks", "s3cret"));
         QVERIFY(!verifyBasicAuth({}, "hooks", "s3cret"));
@@ -315,7 +325,8 @@ private Q_SLOTS:
         QCOMPARE(verifySnsSignature(altered, cert).error().code,
                  QStringLiteral("events.bad_signature"));
         QJsonObject otherVersion = m;
-        otherVersion.insert(QStringLiteral("SignatureVersion"), version == 1 ? QStringLiteral("2") : QStringLiteral("1"));
+        otherVersion.insert(QStringLiteral("SignatureVersion"),
+                            version == 1 ? QStringLiteral("2") : QStringLiteral("1"));
         QVERIFY(!verifySnsSignature(otherVersion, cert));
         QJsonObject noSig = m;
         noSig.remove(QStringLiteral("Signature"));
@@ -326,11 +337,18 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("url");
         QTest::addColumn<bool>("allowed");
-        QTest::newRow("sns") << "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem" << true;
-        QTest::newRow("china") << "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-x.pem" << true;
-        QTest::newRow("http") << "http://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem" << false;
-        QTest::newRow("other host") << "https://sns.us-east-1.amazonaws.com.evil.example/x.pem" << false;
-        QTest::newRow("attacker") << "https://attacker.example/SimpleNotificationService-x.pem" << false;
+        QTest::newRow("sns") << "https://sns.us-east-1.amazonaws.com/"
+                                "SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem"
+                             << true;
+        QTest::newRow("china")
+                << "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-x.pem"
+                << true;
+        QTest::newRow("http")
+                << "http://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem" << false;
+        QTest::newRow("other host")
+                << "https://sns.us-east-1.amazonaws.com.evil.example/x.pem" << false;
+        QTest::newRow("attacker") << "https://attacker.example/SimpleNotificationService-x.pem"
+                                  << false;
         QTest::newRow("s3") << "https://s3.amazonaws.com/x.pem" << false;
         QTest::newRow("userinfo") << "https://a@sns.us-east-1.amazonaws.com/x.pem" << false;
         QTest::newRow("port") << "https://sns.us-east-1.amazonaws.com:8443/x.pem" << false;
@@ -348,8 +366,9 @@ private Q_SLOTS:
     {
         QVERIFY(isScannerUserAgent(QStringLiteral("Mozilla/5.0 (compatible; Barracuda Sentinel)")));
         QVERIFY(isScannerUserAgent(QStringLiteral("python-requests/2.31")));
-        QVERIFY(!isScannerUserAgent(QStringLiteral(
-                "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)")));
+        QVERIFY(!isScannerUserAgent(
+                QStringLiteral("Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via "
+                               "ggpht.com GoogleImageProxy)")));
         QVERIFY(!isScannerUserAgent(QString()));
     }
 };

@@ -49,7 +49,8 @@ private Q_SLOTS:
 
     void forgedTokens()
     {
-        const QString token = makeToken(TokenKind::Click, 42, QStringLiteral("https://example.org/"), key);
+        const QString token = makeToken(TokenKind::Click, 42,
+                                        QStringLiteral("https://example.org/"), key);
         // Another key, a changed payload (other target or message), a changed MAC, garbage.
         QVERIFY(!readToken(token, QByteArray(32, 'x')));
         const qsizetype dot = token.indexOf(u'.');
@@ -63,7 +64,8 @@ private Q_SLOTS:
         QVERIFY(!readToken(QStringLiteral("nonsense"), key));
         QVERIFY(!readToken(QString(), key));
         QVERIFY(!readToken(token, QByteArray()));
-        QCOMPARE(readToken(QStringLiteral("a.b"), key).error().code, QStringLiteral("tracking.bad_token"));
+        QCOMPARE(readToken(QStringLiteral("a.b"), key).error().code,
+                 QStringLiteral("tracking.bad_token"));
     }
 
     void rewriteHtml_data()
@@ -72,17 +74,20 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("targets"); // what each href must lead to, in order
         QTest::addColumn<QList<bool>>("tracked");
         QTest::newRow("mixed links")
-                << QStringLiteral("<html><body><p><a href=\"https://example.org/x?a=1&amp;b=2\">x</a> "
-                                  "<A HREF='http://example.org/y'>y</A> "
-                                  "<a href=\"mailto:a@example.org\">m</a> <a href=\"tel:+123\">t</a> "
-                                  "<a href=\"#top\">top</a> <a href=\"/relative\">r</a> "
-                                  "<a data-notrack href=\"https://example.org/private\">p</a> "
-                                  "<a href=\"https://t.example.org/u/TOKEN\">unsubscribe</a> "
-                                  "<a name=\"anchor\">n</a></p></body></html>")
+                << QStringLiteral(
+                           "<html><body><p><a href=\"https://example.org/x?a=1&amp;b=2\">x</a> "
+                           "<A HREF='http://example.org/y'>y</A> "
+                           "<a href=\"mailto:a@example.org\">m</a> <a href=\"tel:+123\">t</a> "
+                           "<a href=\"#top\">top</a> <a href=\"/relative\">r</a> "
+                           "<a data-notrack href=\"https://example.org/private\">p</a> "
+                           "<a href=\"https://t.example.org/u/TOKEN\">unsubscribe</a> "
+                           "<a name=\"anchor\">n</a></p></body></html>")
                 << QStringList{QStringLiteral("https://example.org/x?a=1&b=2"),
                                QStringLiteral("http://example.org/y"),
-                               QStringLiteral("mailto:a@example.org"), QStringLiteral("tel:+123"),
-                               QStringLiteral("#top"), QStringLiteral("/relative"),
+                               QStringLiteral("mailto:a@example.org"),
+                               QStringLiteral("tel:+123"),
+                               QStringLiteral("#top"),
+                               QStringLiteral("/relative"),
                                QStringLiteral("https://example.org/private"),
                                QStringLiteral("https://t.example.org/u/TOKEN")}
                 << QList<bool>{true, true, false, false, false, false, false, false};
@@ -101,7 +106,8 @@ private Q_SLOTS:
         QCOMPARE(found.size(), targets.size());
         for (int i = 0; i < targets.size(); ++i) {
             if (tracked.at(i)) {
-                QVERIFY2(found.at(i).startsWith(base + QStringLiteral("/t/c/")), qPrintable(found.at(i)));
+                QVERIFY2(found.at(i).startsWith(base + QStringLiteral("/t/c/")),
+                         qPrintable(found.at(i)));
                 auto data = readToken(found.at(i).mid(base.size() + 5), key);
                 QVERIFY(data);
                 QCOMPARE(data->url, targets.at(i));
@@ -122,7 +128,8 @@ private Q_SLOTS:
     void unsubscribeHeaders()
     {
         const UnsubscribeHeaders h = Tracking::unsubscribeHeaders(55, base + u'/', key,
-                                                                  QStringLiteral("unsub@example.org"));
+                                                                  QStringLiteral(
+                                                                          "unsub@example.org"));
         QVERIFY(h.listUnsubscribe.startsWith("<https://t.example.org/u/"));
         QVERIFY(h.listUnsubscribe.endsWith(">, <mailto:unsub@example.org>"));
         QCOMPARE(h.listUnsubscribePost, QByteArray("List-Unsubscribe=One-Click"));

@@ -7,6 +7,7 @@
 #include "events/signing.h"
 #include "events/webhooksecretrepository.h"
 #include "events/webhookserver.h"
+#include "secrets/keystore.h"
 #include "secrets/secretrepository.h"
 #include "testdb.h"
 #include "testenv.h"
@@ -19,6 +20,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -52,7 +54,9 @@ bool pgCtl(const QStringList &args)
 {
     const QString data = TestSupport::requiredEnv("POSTDESK_TEST_PGDATA");
     QString pgCtlPath;
-    const QStringList dirs = QDir(QStringLiteral("/usr/lib/postgresql")).entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name | QDir::Reversed);
+    const QStringList dirs = QDir(QStringLiteral("/usr/lib/postgresql"))
+                                     .entryList(QDir::Dirs | QDir::NoDotAndDotDot,
+                                                QDir::Name | QDir::Reversed);
     for (const QString &d : dirs) {
         const QString p = QStringLiteral("/usr/lib/postgresql/%1/bin/pg_ctl").arg(d);
         if (QFile::exists(p)) {
@@ -67,7 +71,9 @@ bool pgCtl(const QStringList &args)
     QProcess process;
     if (::getuid() == 0)
         process.start(QStringLiteral("runuser"),
-                      QStringList{QStringLiteral("-u"), QStringLiteral("postgres"), QStringLiteral("--")} + command);
+                      QStringList{QStringLiteral("-u"), QStringLiteral("postgres"),
+                                  QStringLiteral("--")}
+                              + command);
     else
         process.start(command.takeFirst(), command);
     if (!process.waitForFinished(60000))
@@ -99,6 +105,7 @@ private Q_SLOTS:
     void unsubscribe();
     void databaseRestartMidRequest();
     void ctlWebhooksAndEvents();
+    void daemonListens();
 
 private:
     HttpReply request(const QByteArray &method, const QString &path, const QByteArray &body = {},
@@ -138,9 +145,11 @@ void TestWebhookServer::init()
     WebhookSecretRepository repository(*m_db);
     QVERIFY(repository.setSecret(QStringLiteral("sendgrid"), QStringLiteral("public_key"),
                                  TestSigning::sendGridPublicKey()));
-    QVERIFY(repository.setSecret(QStringLiteral("mailgun"), QStringLiteral("signing_key"), m_mailgunKey));
+    QVERIFY(repository.setSecret(QStringLiteral("mailgun"), QStringLiteral("signing_key"),
+                                 m_mailgunKey));
     QVERIFY(repository.setSecret(QStringLiteral("postmark"), QStringLiteral("user"), "hooks"));
-    QVERIFY(repository.setSecret(QStringLiteral("postmark"), QStringLiteral("password"), "pm-s3cret"));
+    QVERIFY(repository.setSecret(QStringLiteral("postmark"), QStringLiteral("password"),
+                                 "pm-s3cret"));
     auto tracking = repository.trackingKey(*m_hostKey);
     QVERIFY2(tracking, qPrintable(why(tracking)));
     m_trackingKey = *tracking;
@@ -155,7 +164,8 @@ void TestWebhookServer::init()
 void TestWebhookServer::startServer()
 {
     WebhookServer::Options options;
-    const Db::ConnectionInfo info = m_info.with(QStringLiteral("connect_timeout"), QStringLiteral("3"));
+    const Db::ConnectionInfo info = m_info.with(QStringLiteral("connect_timeout"),
+                                                QStringLiteral("3"));
     options.openConnection = [info] { return Db::Connection::open(info); };
     options.hostKey = m_hostKey;
     options.fetchCertificate = [this](const QUrl &url) -> Common::Result<QByteArray> {
@@ -192,7 +202,8 @@ HttpReply TestWebhookServer::request(const QByteArray &method, const QString &pa
                                      const QList<QPair<QByteArray, QByteArray>> &headers)
 {
     QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(path)));
-    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                     QNetworkRequest::ManualRedirectPolicy);
     req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
     for (const auto &h : headers)
         req.setRawHeader(h.first, h.second);
@@ -236,8 +247,9 @@ HttpReply TestWebhookServer::postSendGrid(const QByteArray &body)
 void TestWebhookServer::sendGridSignedBatch()
 {
     // The documented sample, signed, with one of our messages behind its id.
-    QVERIFY(m_db->exec(QStringLiteral("INSERT INTO messages (queue_id, recipient, provider_message_id, "
-                                      "state) VALUES (1, 'example@test.com', '14c5d75ce93', 'sent')")));
+    QVERIFY(m_db->exec(
+            QStringLiteral("INSERT INTO messages (queue_id, recipient, provider_message_id, "
+                           "state) VALUES (1, 'example@test.com', '14c5d75ce93', 'sent')")));
     const QByteArray body = TestSigning::readData(QStringLiteral("sendgrid-events.json"));
     HttpReply reply = postSendGrid(body);
     QCOMPARE(reply.status, 200);
@@ -246,7 +258,9 @@ void TestWebhookServer::sendGridSignedBatch()
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events WHERE message_id IS NOT NULL")), 12);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events WHERE type = 'unknown'")), 1);
     // Raw payload kept for audit and replay.
-    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events WHERE raw->>'sg_event_id' IS NOT NULL")), 13);
+    QCOMPARE(scalar(QStringLiteral(
+                     "SELECT count(*) FROM events WHERE raw->>'sg_event_id' IS NOT NULL")),
+             13);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM suppressions")), 1); // example@test.com
     // SendGrid retries the same batch: 200 again, nothing new, nothing counted twice.
     reply = postSendGrid(body);
@@ -254,7 +268,8 @@ void TestWebhookServer::sendGridSignedBatch()
     QVERIFY(reply.body.contains("\"stored\":0"));
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events")), 13);
     QCOMPARE(scalar(QStringLiteral("SELECT sum(delivered) FROM daily_rollups")), 1);
-    QCOMPARE(scalar(QStringLiteral("SELECT sum(opened) + sum(opened_machine) FROM daily_rollups")), 2);
+    QCOMPARE(scalar(QStringLiteral("SELECT sum(opened) + sum(opened_machine) FROM daily_rollups")),
+             2);
 }
 
 void TestWebhookServer::sendGridRefusals_data()
@@ -278,14 +293,18 @@ void TestWebhookServer::sendGridRefusals()
     const QByteArray ts = "1700000000";
     QList<QPair<QByteArray, QByteArray>> headers;
     QByteArray sent = body;
-    const QJsonObject v = QJsonDocument::fromJson(TestSigning::readData(QStringLiteral("sendgrid-vector.json"))).object();
+    const QJsonObject v = QJsonDocument::fromJson(
+                                  TestSigning::readData(QStringLiteral("sendgrid-vector.json")))
+                                  .object();
     switch (kind) {
     case 0:
         break;
     case 1: // SendGrid's published vector is valid, but for another key than ours
         sent = v.value(QStringLiteral("payload")).toString().toUtf8();
-        headers = {{"X-Twilio-Email-Event-Webhook-Signature", v.value(QStringLiteral("signature")).toString().toUtf8()},
-                   {"X-Twilio-Email-Event-Webhook-Timestamp", v.value(QStringLiteral("timestamp")).toString().toUtf8()}};
+        headers = {{"X-Twilio-Email-Event-Webhook-Signature",
+                    v.value(QStringLiteral("signature")).toString().toUtf8()},
+                   {"X-Twilio-Email-Event-Webhook-Timestamp",
+                    v.value(QStringLiteral("timestamp")).toString().toUtf8()}};
         break;
     case 2:
         headers = {{"X-Twilio-Email-Event-Webhook-Signature", TestSigning::signSendGrid(ts, body)},
@@ -320,16 +339,18 @@ void TestWebhookServer::sendGridRefusals()
 void TestWebhookServer::mailgunSignedReplayedAndStale()
 {
     const qint64 now = QDateTime::currentSecsSinceEpoch();
-    const QByteArray body = TestSigning::mailgunBody(QStringLiteral("mailgun-delivered.json"),
-                                                     m_mailgunKey, now, QStringLiteral("tok-1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+    const QByteArray body =
+            TestSigning::mailgunBody(QStringLiteral("mailgun-delivered.json"), m_mailgunKey, now,
+                                     QStringLiteral(
+                                             "tok-1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
     QCOMPARE(request("POST", QStringLiteral("/webhooks/mailgun"), body).status, 200);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events WHERE source = 'mailgun'")), 1);
     // The same request again is a replay.
     QCOMPARE(request("POST", QStringLiteral("/webhooks/mailgun"), body).status, 403);
     // Signed with another key.
     QCOMPARE(request("POST", QStringLiteral("/webhooks/mailgun"),
-                     TestSigning::mailgunBody(QStringLiteral("mailgun-opened.json"), "wrong-key", now,
-                                              QStringLiteral("tok-2")))
+                     TestSigning::mailgunBody(QStringLiteral("mailgun-opened.json"), "wrong-key",
+                                              now, QStringLiteral("tok-2")))
                      .status,
              403);
     // Outside the time window.
@@ -344,12 +365,13 @@ void TestWebhookServer::mailgunSignedReplayedAndStale()
                      .status,
              403);
     // No signature at all; malformed.
-    QCOMPARE(request("POST", QStringLiteral("/webhooks/mailgun"), "{\"event-data\":{}}").status, 401);
+    QCOMPARE(request("POST", QStringLiteral("/webhooks/mailgun"), "{\"event-data\":{}}").status,
+             401);
     QCOMPARE(request("POST", QStringLiteral("/webhooks/mailgun"), "{\"signature\":").status, 400);
     // An unknown event type is stored and counted, not an error.
     QCOMPARE(request("POST", QStringLiteral("/webhooks/mailgun"),
-                     TestSigning::mailgunBody(QStringLiteral("mailgun-unknown.json"), m_mailgunKey, now,
-                                              QStringLiteral("tok-4")))
+                     TestSigning::mailgunBody(QStringLiteral("mailgun-unknown.json"), m_mailgunKey,
+                                              now, QStringLiteral("tok-4")))
                      .status,
              200);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events")), 2);
@@ -375,11 +397,13 @@ void TestWebhookServer::postmarkBasicAuth()
         QVERIFY2(reply.status == 200, file);
     }
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events WHERE source = 'postmark'")), 6);
-    QCOMPARE(request("POST", QStringLiteral("/webhooks/postmark"), "{\"RecordType\":",
-                     {{"Authorization", auth}})
+    QCOMPARE(request("POST", QStringLiteral("/webhooks/postmark"),
+                     "{\"RecordType\":", {{"Authorization", auth}})
                      .status,
              400);
-    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM suppressions WHERE address = 'john@example.com'")), 1);
+    QCOMPARE(scalar(QStringLiteral(
+                     "SELECT count(*) FROM suppressions WHERE address = 'john@example.com'")),
+             1);
 }
 
 void TestWebhookServer::sesNotifications()
@@ -398,63 +422,88 @@ void TestWebhookServer::sesNotifications()
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM suppressions")), 2);
     // The certificate was fetched once, then cached.
     QCOMPARE(m_fetched.size(), 1);
-    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM sns_certificates WHERE origin = 'fetched'")), 1);
+    QCOMPARE(scalar(QStringLiteral(
+                     "SELECT count(*) FROM sns_certificates WHERE origin = 'fetched'")),
+             1);
     // Altered after signing.
-    QJsonObject altered = TestSigning::snsNotification(
-            TestSigning::readData(QStringLiteral("ses-delivery.json")).trimmed(), QStringLiteral("sns-x"));
+    QJsonObject altered = TestSigning::snsNotification(TestSigning::readData(
+                                                               QStringLiteral("ses-delivery.json"))
+                                                               .trimmed(),
+                                                       QStringLiteral("sns-x"));
     altered.insert(QStringLiteral("MessageId"), QStringLiteral("sns-y"));
-    QCOMPARE(request("POST", QStringLiteral("/webhooks/ses"), QJsonDocument(altered).toJson()).status, 403);
+    QCOMPARE(request("POST", QStringLiteral("/webhooks/ses"), QJsonDocument(altered).toJson()).status,
+             403);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events")), 4);
 }
 
 void TestWebhookServer::sesCertificateChecks()
 {
-    for (const QString url : {QStringLiteral("http://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000test.pem"),
-                              QStringLiteral("https://attacker.example/SimpleNotificationService-0000test.pem"),
-                              QStringLiteral("https://sns.eu-west-1.amazonaws.com.attacker.example/x.pem")}) {
-        QJsonObject sns = TestSigning::snsNotification(
-                TestSigning::readData(QStringLiteral("ses-delivery.json")).trimmed(), QStringLiteral("sns-c"));
+    for (const QString url :
+         {QStringLiteral(
+                  "http://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000test.pem"),
+          QStringLiteral("https://attacker.example/SimpleNotificationService-0000test.pem"),
+          QStringLiteral("https://sns.eu-west-1.amazonaws.com.attacker.example/x.pem")}) {
+        QJsonObject sns = TestSigning::snsNotification(TestSigning::readData(
+                                                               QStringLiteral("ses-delivery.json"))
+                                                               .trimmed(),
+                                                       QStringLiteral("sns-c"));
         sns.insert(QStringLiteral("SigningCertURL"), url);
-        QCOMPARE(request("POST", QStringLiteral("/webhooks/ses"), QJsonDocument(sns).toJson()).status, 403);
+        QCOMPARE(request("POST", QStringLiteral("/webhooks/ses"), QJsonDocument(sns).toJson()).status,
+                 403);
     }
     QVERIFY(m_fetched.isEmpty()); // nothing fetched from a host that is not SNS
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events")), 0);
     // A pre-loaded certificate is used without fetching.
     WebhookSecretRepository(*m_db).storeCertificate(TestSigning::snsCertUrl(),
-                                                    TestSigning::readData(QStringLiteral("sns-test-cert.pem")),
+                                                    TestSigning::readData(
+                                                            QStringLiteral("sns-test-cert.pem")),
                                                     QStringLiteral("preloaded"));
-    const QJsonObject sns = TestSigning::snsNotification(
-            TestSigning::readData(QStringLiteral("ses-click.json")).trimmed(), QStringLiteral("sns-d"));
-    QCOMPARE(request("POST", QStringLiteral("/webhooks/ses"), QJsonDocument(sns).toJson()).status, 200);
+    const QJsonObject sns = TestSigning::snsNotification(TestSigning::readData(
+                                                                 QStringLiteral("ses-click.json"))
+                                                                 .trimmed(),
+                                                         QStringLiteral("sns-d"));
+    QCOMPARE(request("POST", QStringLiteral("/webhooks/ses"), QJsonDocument(sns).toJson()).status,
+             200);
     QVERIFY(m_fetched.isEmpty());
-    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events WHERE type = 'clicked' AND url LIKE 'https://docs.aws%'")), 1);
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events WHERE type = 'clicked' AND url "
+                                   "LIKE 'https://docs.aws%'")),
+             1);
 }
 
 void TestWebhookServer::sesSubscriptionConfirmation()
 {
-    const QByteArray subscribe = "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:eu-west-1:123456789012:ses-events&Token=2336412f37";
+    const QByteArray subscribe = "https://sns.eu-west-1.amazonaws.com/"
+                                 "?Action=ConfirmSubscription&TopicArn=arn:aws:sns:eu-west-1:"
+                                 "123456789012:ses-events&Token=2336412f37";
     QJsonObject o{{QStringLiteral("Type"), QStringLiteral("SubscriptionConfirmation")},
-                  {QStringLiteral("MessageId"), QStringLiteral("165545c9-2a5c-472c-8df2-7ff2be2b3b1b")},
+                  {QStringLiteral("MessageId"),
+                   QStringLiteral("165545c9-2a5c-472c-8df2-7ff2be2b3b1b")},
                   {QStringLiteral("Token"), QStringLiteral("2336412f37")},
-                  {QStringLiteral("TopicArn"), QStringLiteral("arn:aws:sns:eu-west-1:123456789012:ses-events")},
-                  {QStringLiteral("Message"), QStringLiteral("You have chosen to subscribe to the topic.")},
+                  {QStringLiteral("TopicArn"),
+                   QStringLiteral("arn:aws:sns:eu-west-1:123456789012:ses-events")},
+                  {QStringLiteral("Message"),
+                   QStringLiteral("You have chosen to subscribe to the topic.")},
                   {QStringLiteral("SubscribeURL"), QString::fromLatin1(subscribe)},
                   {QStringLiteral("Timestamp"), QStringLiteral("2012-04-26T20:45:04.751Z")},
                   {QStringLiteral("SignatureVersion"), QStringLiteral("2")},
                   {QStringLiteral("SigningCertURL"), TestSigning::snsCertUrl()}};
     QByteArray toSign;
-    for (const char *f : {"Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"})
+    for (const char *f :
+         {"Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"})
         toSign += QByteArray(f) + '\n' + o.value(QLatin1String(f)).toString().toUtf8() + '\n';
     o.insert(QStringLiteral("Signature"),
-             QString::fromLatin1(TestSigning::sign(TestSigning::readData(QStringLiteral("sns-test-key.pem")),
-                                                   EVP_sha256(), toSign)
-                                         .toBase64()));
-    QCOMPARE(request("POST", QStringLiteral("/webhooks/ses"), QJsonDocument(o).toJson()).status, 200);
+             QString::fromLatin1(
+                     TestSigning::sign(TestSigning::readData(QStringLiteral("sns-test-key.pem")),
+                                       EVP_sha256(), toSign)
+                             .toBase64()));
+    QCOMPARE(request("POST", QStringLiteral("/webhooks/ses"), QJsonDocument(o).toJson()).status,
+             200);
     QCOMPARE(m_confirmed.size(), 1);
     QCOMPARE(m_confirmed.first().toEncoded(), QUrl(QString::fromLatin1(subscribe)).toEncoded());
     // A forged confirmation pointing elsewhere is refused before anything is visited.
     o.insert(QStringLiteral("SubscribeURL"), QStringLiteral("https://attacker.example/confirm"));
-    QCOMPARE(request("POST", QStringLiteral("/webhooks/ses"), QJsonDocument(o).toJson()).status, 403);
+    QCOMPARE(request("POST", QStringLiteral("/webhooks/ses"), QJsonDocument(o).toJson()).status,
+             403);
     QCOMPARE(m_confirmed.size(), 1);
 }
 
@@ -467,8 +516,9 @@ void TestWebhookServer::unknownPathsAndMethods()
 
 void TestWebhookServer::openPixel()
 {
-    QVERIFY(m_db->exec(QStringLiteral("INSERT INTO messages (queue_id, recipient, state, sent_at) VALUES "
-                                      "(3, 'reader@example.org', 'sent', now() - interval '1 hour')")));
+    QVERIFY(m_db->exec(
+            QStringLiteral("INSERT INTO messages (queue_id, recipient, state, sent_at) VALUES "
+                           "(3, 'reader@example.org', 'sent', now() - interval '1 hour')")));
     const qint64 id = scalar(QStringLiteral("SELECT max(id) FROM messages"));
     const QString url = Tracking::openUrl(id, QStringLiteral("http://127.0.0.1"), m_trackingKey);
     const QString path = QUrl(url).path();
@@ -480,7 +530,9 @@ void TestWebhookServer::openPixel()
     QVERIFY(reply.body.startsWith("GIF89a"));
     // Reloading the pixel is not another open.
     QCOMPARE(request("GET", path).status, 200);
-    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events WHERE type = 'opened' AND source = 'tracking'")), 1);
+    QCOMPARE(scalar(QStringLiteral(
+                     "SELECT count(*) FROM events WHERE type = 'opened' AND source = 'tracking'")),
+             1);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE opened_at IS NOT NULL")), 1);
     QCOMPARE(request("GET", QStringLiteral("/t/o/forged.token")).status, 400);
 }
@@ -491,13 +543,17 @@ void TestWebhookServer::clickRedirect()
                                       "(3, 'reader@example.org', 'sent')")));
     const qint64 id = scalar(QStringLiteral("SELECT max(id) FROM messages"));
     const QString target = QStringLiteral("https://example.org/offer?a=1&b=%C3%A9");
-    const QString url = Tracking::clickUrl(id, target, QStringLiteral("http://127.0.0.1"), m_trackingKey);
+    const QString url = Tracking::clickUrl(id, target, QStringLiteral("http://127.0.0.1"),
+                                           m_trackingKey);
     HttpReply reply = request("GET", QUrl(url).path());
     QCOMPARE(reply.status, 302);
     QCOMPARE(QUrl::fromEncoded(reply.header("Location")), QUrl(target));
-    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events WHERE type = 'clicked' AND NOT machine")), 1);
+    QCOMPARE(scalar(QStringLiteral(
+                     "SELECT count(*) FROM events WHERE type = 'clicked' AND NOT machine")),
+             1);
     // A scanner's click is recorded as a bot click.
-    reply = request("GET", QUrl(url).path(), {}, {{"User-Agent", "Mozilla/5.0 (compatible; Barracuda Sentinel)"}});
+    reply = request("GET", QUrl(url).path(), {},
+                    {{"User-Agent", "Mozilla/5.0 (compatible; Barracuda Sentinel)"}});
     QCOMPARE(reply.status, 302);
     QCOMPARE(scalar(QStringLiteral("SELECT sum(clicked_bot) FROM daily_rollups")), 1);
     // Altered or forged tokens: 400 and no redirect to anywhere.
@@ -516,25 +572,33 @@ void TestWebhookServer::clickRedirect()
 
 void TestWebhookServer::unsubscribe()
 {
-    QVERIFY(m_db->exec(QStringLiteral("INSERT INTO messages (queue_id, recipient, state) VALUES "
-                                      "(3, 'Leaver@Example.org', 'sent'), (3, 'leaver@example.org', 'pending')")));
+    QVERIFY(m_db->exec(QStringLiteral(
+            "INSERT INTO messages (queue_id, recipient, state) VALUES "
+            "(3, 'Leaver@Example.org', 'sent'), (3, 'leaver@example.org', 'pending')")));
     const qint64 id = scalar(QStringLiteral("SELECT min(id) FROM messages"));
-    const Tracking::UnsubscribeHeaders headers = Tracking::unsubscribeHeaders(
-            id, QStringLiteral("http://127.0.0.1"), m_trackingKey);
-    const QString path = QUrl(QString::fromLatin1(headers.listUnsubscribe.mid(1, headers.listUnsubscribe.size() - 2))).path();
+    const Tracking::UnsubscribeHeaders headers =
+            Tracking::unsubscribeHeaders(id, QStringLiteral("http://127.0.0.1"), m_trackingKey);
+    const QString path =
+            QUrl(QString::fromLatin1(
+                         headers.listUnsubscribe.mid(1, headers.listUnsubscribe.size() - 2)))
+                    .path();
     // A link scanner GETs the link: a page, nobody unsubscribed.
     HttpReply reply = request("GET", path);
     QCOMPARE(reply.status, 200);
     QVERIFY(reply.body.contains("<form method=\"post\""));
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM suppressions")), 0);
     // A POST without the one-click body does nothing either.
-    QCOMPARE(request("POST", path, "hello", {{"Content-Type", "application/x-www-form-urlencoded"}}).status, 400);
+    QCOMPARE(request("POST", path, "hello", {{"Content-Type", "application/x-www-form-urlencoded"}})
+                     .status,
+             400);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM suppressions")), 0);
     // RFC 8058 one-click POST.
     reply = request("POST", path, "List-Unsubscribe=One-Click",
                     {{"Content-Type", "application/x-www-form-urlencoded"}});
     QCOMPARE(reply.status, 200);
-    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM suppressions WHERE address = 'leaver@example.org' AND reason = 'unsubscribe'")), 1);
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM suppressions WHERE address = "
+                                   "'leaver@example.org' AND reason = 'unsubscribe'")),
+             1);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'cancelled'")), 1);
     QCOMPARE(scalar(QStringLiteral("SELECT sum(unsubscribed) FROM daily_rollups")), 1);
     // Again: still one.
@@ -547,19 +611,23 @@ void TestWebhookServer::databaseRestartMidRequest()
 {
     const QByteArray first = sendGridBatch(50, QStringLiteral("a"));
     QCOMPARE(postSendGrid(first).status, 200); // the server now holds an open connection
-    QVERIFY(pgCtl({QStringLiteral("-m"), QStringLiteral("fast"), QStringLiteral("-w"), QStringLiteral("stop")}));
+    QVERIFY(pgCtl({QStringLiteral("-m"), QStringLiteral("fast"), QStringLiteral("-w"),
+                   QStringLiteral("stop")}));
     const QByteArray second = sendGridBatch(50, QStringLiteral("b"));
     QElapsedTimer timer;
     timer.start();
     const HttpReply down = postSendGrid(second);
     // Start the database again before checking, whatever happened.
     const QString conninfo = TestSupport::requiredEnv("POSTDESK_TEST_DB");
-    const QString sock = QRegularExpression(QStringLiteral("host=(\\S+)")).match(conninfo).captured(1);
-    const QString port = QRegularExpression(QStringLiteral("port=(\\d+)")).match(conninfo).captured(1);
+    const QString sock =
+            QRegularExpression(QStringLiteral("host=(\\S+)")).match(conninfo).captured(1);
+    const QString port =
+            QRegularExpression(QStringLiteral("port=(\\d+)")).match(conninfo).captured(1);
     const bool restarted = pgCtl({QStringLiteral("-w"), QStringLiteral("-l"),
                                   QDir::tempPath() + QStringLiteral("/postdesk-tst-webhook-pg.log"),
                                   QStringLiteral("-o"),
-                                  QStringLiteral("-k %1 -p %2 -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off")
+                                  QStringLiteral("-k %1 -p %2 -c listen_addresses=127.0.0.1 -c "
+                                                 "max_connections=300 -c fsync=off")
                                           .arg(sock, port),
                                   QStringLiteral("start")});
     QVERIFY(restarted);
@@ -593,53 +661,70 @@ void TestWebhookServer::ctlWebhooksAndEvents()
              QStringLiteral("--signing-key-file"), key.fileName(), QStringLiteral("--db"), db});
     QVERIFY2(run.exitCode == 0, qPrintable(run.all()));
     QVERIFY(!run.all().contains(QLatin1String("key-from-the-cli")));
-    QCOMPARE(WebhookSecretRepository(*m_db).openSecret(QStringLiteral("mailgun"), QStringLiteral("signing_key"), *m_hostKey).value_or(QByteArray()),
+    QCOMPARE(WebhookSecretRepository(*m_db)
+                     .openSecret(QStringLiteral("mailgun"), QStringLiteral("signing_key"),
+                                 *m_hostKey)
+                     .value_or(QByteArray()),
              QByteArray("key-from-the-cli-0123456789"));
     QFile pub(dir.filePath(QStringLiteral("sendgrid.pub")));
     QVERIFY(pub.open(QIODevice::WriteOnly));
     pub.write("not a key");
     pub.close();
-    run = TestSupport::runCtl({QStringLiteral("webhooks"), QStringLiteral("set"), QStringLiteral("sendgrid"),
-                               QStringLiteral("--public-key"), pub.fileName(), QStringLiteral("--db"), db});
+    run = TestSupport::runCtl({QStringLiteral("webhooks"), QStringLiteral("set"),
+                               QStringLiteral("sendgrid"), QStringLiteral("--public-key"),
+                               pub.fileName(), QStringLiteral("--db"), db});
     QCOMPARE(run.exitCode, 1);
     QVERIFY2(run.err.contains(QLatin1String("webhooks set sendgrid")), qPrintable(run.all()));
-    run = TestSupport::runCtl({QStringLiteral("webhooks"), QStringLiteral("set"), QStringLiteral("ses"),
-                               QStringLiteral("--certificate"),
-                               QStringLiteral("http://evil.example/x.pem=") + dir.filePath(QStringLiteral("x")),
-                               QStringLiteral("--db"), db});
+    run = TestSupport::runCtl(
+            {QStringLiteral("webhooks"), QStringLiteral("set"), QStringLiteral("ses"),
+             QStringLiteral("--certificate"),
+             QStringLiteral("http://evil.example/x.pem=") + dir.filePath(QStringLiteral("x")),
+             QStringLiteral("--db"), db});
     QCOMPARE(run.exitCode, 1);
-    run = TestSupport::runCtl({QStringLiteral("webhooks"), QStringLiteral("set"), QStringLiteral("tracking"),
-                               QStringLiteral("--base-url"), QStringLiteral("https://t.example.org/"),
-                               QStringLiteral("--db"), db});
+    run = TestSupport::runCtl({QStringLiteral("webhooks"), QStringLiteral("set"),
+                               QStringLiteral("tracking"), QStringLiteral("--base-url"),
+                               QStringLiteral("https://t.example.org/"), QStringLiteral("--db"),
+                               db});
     QVERIFY2(run.exitCode == 0, qPrintable(run.all()));
-    QCOMPARE(WebhookSecretRepository(*m_db).trackingBaseUrl().value_or(QString()), QStringLiteral("https://t.example.org"));
-    run = TestSupport::runCtl({QStringLiteral("webhooks"), QStringLiteral("status"), QStringLiteral("--db"), db});
-    QVERIFY2(run.exitCode == 0 && run.out.contains(QLatin1String("mailgun signing_key: set")), qPrintable(run.all()));
+    QCOMPARE(WebhookSecretRepository(*m_db).trackingBaseUrl().value_or(QString()),
+             QStringLiteral("https://t.example.org"));
+    run = TestSupport::runCtl(
+            {QStringLiteral("webhooks"), QStringLiteral("status"), QStringLiteral("--db"), db});
+    QVERIFY2(run.exitCode == 0 && run.out.contains(QLatin1String("mailgun signing_key: set")),
+             qPrintable(run.all()));
 
     // Import saved payloads (a SendGrid body; Postmark one per line), twice: stored once.
     const QString postmark = dir.filePath(QStringLiteral("postmark.jsonl"));
     QFile lines(postmark);
     QVERIFY(lines.open(QIODevice::WriteOnly));
     for (const char *f : {"postmark-bounce.json", "postmark-click.json"})
-        lines.write(QJsonDocument::fromJson(TestSigning::readData(QLatin1String(f))).toJson(QJsonDocument::Compact) + '\n');
+        lines.write(QJsonDocument::fromJson(TestSigning::readData(QLatin1String(f)))
+                            .toJson(QJsonDocument::Compact)
+                    + '\n');
     lines.close();
     for (int i = 0; i < 2; ++i) {
-        run = TestSupport::runCtl({QStringLiteral("events"), QStringLiteral("import"),
-                                   QStringLiteral(POSTDESK_TEST_DATA_DIR "/events/sendgrid-events.json"),
-                                   QStringLiteral("--provider"), QStringLiteral("sendgrid"), QStringLiteral("--db"), db});
+        run = TestSupport::runCtl(
+                {QStringLiteral("events"), QStringLiteral("import"),
+                 QStringLiteral(POSTDESK_TEST_DATA_DIR "/events/sendgrid-events.json"),
+                 QStringLiteral("--provider"), QStringLiteral("sendgrid"), QStringLiteral("--db"),
+                 db});
         QVERIFY2(run.exitCode == 0, qPrintable(run.all()));
-        QVERIFY2(run.out.contains(i == 0 ? QLatin1String("13 new") : QLatin1String("0 new")), qPrintable(run.out));
+        QVERIFY2(run.out.contains(i == 0 ? QLatin1String("13 new") : QLatin1String("0 new")),
+                 qPrintable(run.out));
         run = TestSupport::runCtl({QStringLiteral("events"), QStringLiteral("import"), postmark,
-                                   QStringLiteral("--provider"), QStringLiteral("postmark"), QStringLiteral("--db"), db});
+                                   QStringLiteral("--provider"), QStringLiteral("postmark"),
+                                   QStringLiteral("--db"), db});
         QVERIFY2(run.exitCode == 0, qPrintable(run.all()));
     }
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events")), 15);
     run = TestSupport::runCtl({QStringLiteral("events"), QStringLiteral("import"), postmark,
-                               QStringLiteral("--provider"), QStringLiteral("nope"), QStringLiteral("--db"), db});
+                               QStringLiteral("--provider"), QStringLiteral("nope"),
+                               QStringLiteral("--db"), db});
     QCOMPARE(run.exitCode, 1);
 
-    run = TestSupport::runCtl({QStringLiteral("events"), QStringLiteral("export"), QStringLiteral("--format"),
-                               QStringLiteral("jsonl"), QStringLiteral("--db"), db});
+    run = TestSupport::runCtl({QStringLiteral("events"), QStringLiteral("export"),
+                               QStringLiteral("--format"), QStringLiteral("jsonl"),
+                               QStringLiteral("--db"), db});
     QVERIFY2(run.exitCode == 0, qPrintable(run.all()));
     const QStringList out = run.out.split(u'\n', Qt::SkipEmptyParts);
     QCOMPARE(out.size(), 15);
@@ -659,13 +744,60 @@ void TestWebhookServer::ctlWebhooksAndEvents()
             sawMachine = true;
     }
     QVERIFY(sawClick && sawHardBounce && sawMachine);
-    run = TestSupport::runCtl({QStringLiteral("events"), QStringLiteral("export"), QStringLiteral("--format"),
-                               QStringLiteral("csv"), QStringLiteral("--since"), QStringLiteral("2019-01-01"),
+    run = TestSupport::runCtl({QStringLiteral("events"), QStringLiteral("export"),
+                               QStringLiteral("--format"), QStringLiteral("csv"),
+                               QStringLiteral("--since"), QStringLiteral("2019-01-01"),
                                QStringLiteral("--db"), db});
     QVERIFY2(run.exitCode == 0, qPrintable(run.all()));
     // Postmark's samples are from 2017 and 2019; SendGrid's from 2017.
-    QVERIFY(run.out.startsWith(QLatin1String("id,type,subtype,machine,provider,recipient,provider_message_id,message_id,occurred_at,url\n")));
+    QVERIFY(run.out.startsWith(QLatin1String("id,type,subtype,machine,provider,recipient,provider_"
+                                             "message_id,message_id,occurred_at,url\n")));
     QCOMPARE(run.out.count(u'\n'), 2); // header + the 2019 bounce
+}
+
+// postdeskd --listen serves the same endpoints, with the host key from --key-dir.
+void TestWebhookServer::daemonListens()
+{
+    QTemporaryDir keys;
+    QVERIFY(keys.isValid());
+    Secrets::FileKeyStore store(keys.path());
+    QVERIFY(store.store(QStringLiteral("worker-key"), m_hostKey->privateKey()));
+    QTcpServer probe;
+    QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+    const quint16 port = probe.serverPort();
+    probe.close();
+    QProcess daemon;
+    daemon.setProcessChannelMode(QProcess::MergedChannels);
+    daemon.start(TestSupport::programPath(QStringLiteral("postdeskd")),
+                 {QStringLiteral("--db"), m_info.toConnectionString(), QStringLiteral("--listen"),
+                  QStringLiteral("127.0.0.1:%1").arg(port), QStringLiteral("--key-dir"),
+                  keys.path()});
+    QVERIFY(daemon.waitForStarted());
+    const quint16 saved = m_port;
+    m_port = port;
+    const QByteArray auth = "Basic " + QByteArray("hooks:pm-s3cret").toBase64();
+    HttpReply reply;
+    QElapsedTimer waited;
+    waited.start();
+    do {
+        QTest::qWait(100);
+        reply = request("POST", QStringLiteral("/webhooks/postmark"),
+                        TestSigning::readData(QStringLiteral("postmark-delivery.json")),
+                        {{"Authorization", auth}});
+    } while (reply.status == 0 && waited.elapsed() < 20000);
+    m_port = saved;
+    daemon.terminate();
+    QVERIFY(daemon.waitForFinished(20000));
+    QVERIFY2(reply.status == 200, daemon.readAll().constData());
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events WHERE source = 'postmark'")), 1);
+    // A bad --listen value is refused with a message that says what to write.
+    QProcess bad;
+    bad.start(TestSupport::programPath(QStringLiteral("postdeskd")),
+              {QStringLiteral("--db"), m_info.toConnectionString(), QStringLiteral("--listen"),
+               QStringLiteral("localhost")});
+    QVERIFY(bad.waitForFinished(20000));
+    QCOMPARE(bad.exitCode(), 2);
+    QVERIFY(bad.readAllStandardError().contains("ADDRESS:PORT"));
 }
 
 QTEST_GUILESS_MAIN(TestWebhookServer)

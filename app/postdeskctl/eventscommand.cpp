@@ -172,14 +172,15 @@ int runEvents(const QStringList &args)
                               {QStringLiteral("message_id"),
                                e.messageId ? QJsonValue(e.messageId) : QJsonValue()},
                               {QStringLiteral("occurred_at"), occurred},
-                              {QStringLiteral("url"), e.url.isEmpty() ? QJsonValue() : QJsonValue(e.url)}};
+                              {QStringLiteral("url"),
+                               e.url.isEmpty() ? QJsonValue() : QJsonValue(e.url)}};
                 out() << QJsonDocument(o).toJson(QJsonDocument::Compact) << '\n';
             } else {
-                out() << e.id << ',' << Events::typeName(e.type) << ',' << csvField(e.subtype) << ','
-                      << (e.machine ? "true" : "false") << ',' << csvField(e.source) << ','
+                out() << e.id << ',' << Events::typeName(e.type) << ',' << csvField(e.subtype)
+                      << ',' << (e.machine ? "true" : "false") << ',' << csvField(e.source) << ','
                       << csvField(e.recipient) << ',' << csvField(e.providerMessageId) << ','
-                      << (e.messageId ? QString::number(e.messageId) : QString()) << ','
-                      << occurred << ',' << csvField(e.url) << '\n';
+                      << (e.messageId ? QString::number(e.messageId) : QString()) << ',' << occurred
+                      << ',' << csvField(e.url) << '\n';
             }
             after = e.id;
         }

@@ -45,7 +45,8 @@ Common::Result<QByteArray> secretFrom(const QCommandLineParser &parser, const QS
         QFile file(parser.value(name + QStringLiteral("-file")));
         if (!file.open(QIODevice::ReadOnly))
             return Common::fail(QStringLiteral("ctl.file"),
-                                QStringLiteral("Cannot read %1: %2").arg(file.fileName(), file.errorString()));
+                                QStringLiteral("Cannot read %1: %2")
+                                        .arg(file.fileName(), file.errorString()));
         return file.readAll().trimmed();
     }
     if (parser.isSet(name + QStringLiteral("-env"))) {
@@ -53,7 +54,8 @@ Common::Result<QByteArray> secretFrom(const QCommandLineParser &parser, const QS
         const QByteArray value = qgetenv(var.toLocal8Bit().constData()).trimmed();
         if (value.isEmpty())
             return Common::fail(QStringLiteral("ctl.env"),
-                                QStringLiteral("The environment variable %1 is empty or not set.").arg(var));
+                                QStringLiteral("The environment variable %1 is empty or not set.")
+                                        .arg(var));
         return value;
     }
     return Common::fail(QStringLiteral("ctl.usage"),
@@ -76,9 +78,11 @@ int runWebhooks(const QStringList &args)
     parser.addOption(option("signing-key-env", "Variable with Mailgun's signing key.", "variable"));
     parser.addOption(option("user", "Postmark basic-auth user.", "user"));
     parser.addOption(option("password-file", "File with the Postmark basic-auth password.", "file"));
-    parser.addOption(option("password-env", "Variable with the Postmark basic-auth password.", "variable"));
+    parser.addOption(
+            option("password-env", "Variable with the Postmark basic-auth password.", "variable"));
     parser.addOption(option("certificate", "URL=FILE: an SNS signing certificate.", "url=file"));
-    parser.addOption(option("base-url", "The tracking base URL, e.g. https://t.example.org.", "url"));
+    parser.addOption(
+            option("base-url", "The tracking base URL, e.g. https://t.example.org.", "url"));
     parser.addOption(option("new-key", "Replace the tracking link signing key."));
     parser.addPositionalArgument(QStringLiteral("provider"),
                                  QStringLiteral("sendgrid, mailgun, postmark, ses or tracking."));
@@ -107,17 +111,20 @@ int runWebhooks(const QStringList &args)
     Events::WebhookSecretRepository repository(**connection);
 
     if (action == u"status") {
-        auto rows = (*connection)->exec(QStringLiteral(
-                "SELECT provider, name, count(*), max(updated_at) FROM webhook_secrets "
-                "GROUP BY provider, name ORDER BY provider, name"));
+        auto rows = (*connection)
+                            ->exec(QStringLiteral(
+                                    "SELECT provider, name, count(*), max(updated_at) FROM "
+                                    "webhook_secrets "
+                                    "GROUP BY provider, name ORDER BY provider, name"));
         if (!rows)
             return reportError(rows.error());
         for (int r = 0; r < rows->rowCount(); ++r)
             out() << rows->text(r, 0) << ' ' << rows->text(r, 1) << ": set, sealed for "
-                  << rows->text(r, 2) << " host(s), " << rows->toDateTime(r, 3).toString(Qt::ISODate)
-                  << '\n';
-        auto certs = (*connection)->exec(
-                QStringLiteral("SELECT url, origin FROM sns_certificates ORDER BY url"));
+                  << rows->text(r, 2) << " host(s), "
+                  << rows->toDateTime(r, 3).toString(Qt::ISODate) << '\n';
+        auto certs = (*connection)
+                             ->exec(QStringLiteral(
+                                     "SELECT url, origin FROM sns_certificates ORDER BY url"));
         if (!certs)
             return reportError(certs.error());
         for (int r = 0; r < certs->rowCount(); ++r)
@@ -148,7 +155,8 @@ int runWebhooks(const QStringList &args)
                                                          .arg(file.fileName(), file.errorString())));
         const QByteArray key = file.readAll().trimmed();
         // Checked now, so a wrong file is noticed here rather than at the first webhook.
-        if (auto check = Events::verifySendGrid(key, "0", {}, "AA=="); !check && check.error().code == u"events.bad_key")
+        if (auto check = Events::verifySendGrid(key, "0", {}, "AA==");
+            !check && check.error().code == u"events.bad_key")
             return reportError(check.error());
         return done(repository.setSecret(provider, QStringLiteral("public_key"), key),
                     QStringLiteral("SendGrid verification key set (sealed)."));
@@ -188,21 +196,24 @@ int runWebhooks(const QStringList &args)
             const qsizetype eq = spec.lastIndexOf(u'=');
             const QUrl url(spec.left(eq));
             if (eq <= 0)
-                return reportError(Common::makeError(QStringLiteral("ctl.usage"),
-                                                     QStringLiteral("Write --certificate URL=FILE.")));
+                return reportError(
+                        Common::makeError(QStringLiteral("ctl.usage"),
+                                          QStringLiteral("Write --certificate URL=FILE.")));
             if (auto ok = Events::checkSnsCertificateUrl(url); !ok)
                 return reportError(ok.error());
             QFile file(spec.mid(eq + 1));
             if (!file.open(QIODevice::ReadOnly))
-                return reportError(Common::makeError(QStringLiteral("ctl.file"),
-                                                     QStringLiteral("Cannot read %1: %2")
-                                                             .arg(file.fileName(), file.errorString())));
+                return reportError(
+                        Common::makeError(QStringLiteral("ctl.file"),
+                                          QStringLiteral("Cannot read %1: %2")
+                                                  .arg(file.fileName(), file.errorString())));
             const QByteArray pem = file.readAll();
             if (!pem.contains("-----BEGIN CERTIFICATE-----"))
                 return reportError(Common::makeError(QStringLiteral("ctl.file"),
                                                      QStringLiteral("%1 is not a PEM certificate.")
                                                              .arg(file.fileName())));
-            if (auto ok = repository.storeCertificate(url.toString(), pem, QStringLiteral("preloaded"));
+            if (auto ok = repository.storeCertificate(url.toString(), pem,
+                                                      QStringLiteral("preloaded"));
                 !ok)
                 return reportError(ok.error());
             out() << "Loaded the SNS certificate for " << url.toString() << '\n';

@@ -26,10 +26,11 @@ int main(int argc, char *argv[])
                              "database."),
                      QStringLiteral("conninfo"));
     parser.addOption(dbOption);
-    const QCommandLineOption listenOption(
-            QStringLiteral("listen"),
-            QStringLiteral("Serve the webhook and tracking endpoints on ADDRESS:PORT."),
-            QStringLiteral("addr:port"));
+    const QCommandLineOption
+            listenOption(QStringLiteral("listen"),
+                         QStringLiteral(
+                                 "Serve the webhook and tracking endpoints on ADDRESS:PORT."),
+                         QStringLiteral("addr:port"));
     const QCommandLineOption keyDirOption(
             QStringLiteral("key-dir"),
             QStringLiteral("This host's worker key is in DIR (default: the desktop keyring)."),

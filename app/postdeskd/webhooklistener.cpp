@@ -6,8 +6,8 @@
 
 #include <QHostAddress>
 
-Common::Result<std::unique_ptr<Events::WebhookServer>>
-startWebhookServer(const QString &listen, const QString &keyDir, const Db::DatabaseConfig &config)
+Common::Result<std::unique_ptr<Events::WebhookServer>> startWebhookServer(
+        const QString &listen, const QString &keyDir, const Db::DatabaseConfig &config)
 {
     const qsizetype colon = listen.lastIndexOf(u':');
     bool portOk = false;

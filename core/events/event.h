@@ -31,19 +31,19 @@ Type typeFromName(const QString &name); // Unknown for anything else
 // joins the event to one of our messages); tracking events know messageId from their token.
 struct Event
 {
-    qint64 id = 0;              // events.id once stored
-    QString source;             // sendgrid, mailgun, postmark, ses, tracking
-    QString eventKey;           // stable per provider event: a repeated delivery is stored once
+    qint64 id = 0;    // events.id once stored
+    QString source;   // sendgrid, mailgun, postmark, ses, tracking
+    QString eventKey; // stable per provider event: a repeated delivery is stored once
     Type type = Type::Unknown;
-    QString subtype;            // "hard" / "soft" for bounces; the provider's name for unknown ones
-    bool machine = false;       // machine opens (privacy proxies, scanners) and bot clicks
-    QString recipient;          // lower case
-    QString providerMessageId;  // normalised (see normaliseMessageId)
-    qint64 messageId = 0;       // ours, 0 when not (yet) joined
-    QString url;                // clicks
+    QString subtype;           // "hard" / "soft" for bounces; the provider's name for unknown ones
+    bool machine = false;      // machine opens (privacy proxies, scanners) and bot clicks
+    QString recipient;         // lower case
+    QString providerMessageId; // normalised (see normaliseMessageId)
+    qint64 messageId = 0;      // ours, 0 when not (yet) joined
+    QString url;               // clicks
     QString userAgent;
-    QDateTime occurredAt;       // UTC
-    QByteArray raw;             // the provider's own JSON for this event, for audit and replay
+    QDateTime occurredAt; // UTC
+    QByteArray raw;       // the provider's own JSON for this event, for audit and replay
 };
 
 // The forms providers use for one message id, reduced to one: surrounding angle brackets and

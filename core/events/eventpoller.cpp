@@ -65,7 +65,8 @@ private:
         if (!opened) {
             if (wasUp || m_everConnected)
                 Q_EMIT linkChanged(false);
-            qCDebug(lcEvents).noquote() << "event poller: no database:" << opened.error().toString();
+            qCDebug(lcEvents).noquote()
+                    << "event poller: no database:" << opened.error().toString();
             return false;
         }
         m_connection = std::move(*opened);
@@ -78,7 +79,8 @@ private:
                                          this);
         connect(m_notifier, &QSocketNotifier::activated, this, &EventPollWorker::handleReadable);
         if (m_cursor < 0) {
-            auto max = m_connection->exec(QStringLiteral("SELECT coalesce(max(id), 0) FROM events"));
+            auto max = m_connection->exec(
+                    QStringLiteral("SELECT coalesce(max(id), 0) FROM events"));
             if (!max) {
                 drop();
                 return false;

@@ -234,10 +234,10 @@ Common::Result<IngestResult> EventStore::ingest(const QList<Event> &events,
             !ok)
             return Common::fail(ok.error());
         if (!options.replayToken.isEmpty()) {
-            auto token = m_connection.exec(
-                    QStringLiteral("INSERT INTO mailgun_tokens (token) VALUES ($1) "
-                                   "ON CONFLICT (token) DO NOTHING"),
-                    {options.replayToken});
+            auto token = m_connection.exec(QStringLiteral(
+                                                   "INSERT INTO mailgun_tokens (token) VALUES ($1) "
+                                                   "ON CONFLICT (token) DO NOTHING"),
+                                           {options.replayToken});
             if (!token)
                 return Common::fail(token.error());
             if (token->affectedRows() == 0)

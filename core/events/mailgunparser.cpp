@@ -13,9 +13,10 @@ Common::Result<QList<Event>> parseMailgun(const QByteArray &body)
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
     if (error.error != QJsonParseError::NoError)
-        return Common::fail(malformed(source, QStringLiteral("invalid JSON (%1 at offset %2)")
-                                                      .arg(error.errorString())
-                                                      .arg(error.offset)));
+        return Common::fail(malformed(source,
+                                      QStringLiteral("invalid JSON (%1 at offset %2)")
+                                              .arg(error.errorString())
+                                              .arg(error.offset)));
     if (!doc.isObject() || !doc.object().value(QLatin1String("event-data")).isObject())
         return Common::fail(malformed(source, QStringLiteral("no \"event-data\" object")));
     const QJsonObject d = doc.object().value(QLatin1String("event-data")).toObject();
@@ -27,12 +28,11 @@ Common::Result<QList<Event>> parseMailgun(const QByteArray &body)
         return Common::fail(malformed(source, QStringLiteral("the event has no \"id\"")));
     e.occurredAt = Json::fromUnix(d.value(QLatin1String("timestamp")));
     if (!e.occurredAt.isValid())
-        return Common::fail(malformed(source, QStringLiteral("the event has no valid \"timestamp\"")));
+        return Common::fail(
+                malformed(source, QStringLiteral("the event has no valid \"timestamp\"")));
     e.recipient = Json::str(d, "recipient").trimmed().toLower();
-    const QJsonObject headers = d.value(QLatin1String("message"))
-                                        .toObject()
-                                        .value(QLatin1String("headers"))
-                                        .toObject();
+    const QJsonObject headers =
+            d.value(QLatin1String("message")).toObject().value(QLatin1String("headers")).toObject();
     e.providerMessageId = normaliseMessageId(Json::str(headers, "message-id"), source);
     const QJsonObject client = d.value(QLatin1String("client-info")).toObject();
     e.userAgent = Json::str(client, "user-agent");

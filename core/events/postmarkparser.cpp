@@ -9,7 +9,8 @@ const QString source = QStringLiteral("postmark");
 // Postmark's bounce types: https://postmarkapp.com/developer/api/bounce-api#bounce-types
 void classifyBounce(const QString &type, Event &e)
 {
-    static const QStringList hard = {QStringLiteral("HardBounce"), QStringLiteral("BadEmailAddress")};
+    static const QStringList hard = {QStringLiteral("HardBounce"),
+                                     QStringLiteral("BadEmailAddress")};
     static const QStringList soft = {QStringLiteral("SoftBounce"), QStringLiteral("Transient"),
                                      QStringLiteral("DnsError"), QStringLiteral("Blocked"),
                                      QStringLiteral("DMARCPolicy")};
@@ -37,9 +38,10 @@ Common::Result<QList<Event>> parsePostmark(const QByteArray &body)
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
     if (error.error != QJsonParseError::NoError)
-        return Common::fail(malformed(source, QStringLiteral("invalid JSON (%1 at offset %2)")
-                                                      .arg(error.errorString())
-                                                      .arg(error.offset)));
+        return Common::fail(malformed(source,
+                                      QStringLiteral("invalid JSON (%1 at offset %2)")
+                                              .arg(error.errorString())
+                                              .arg(error.offset)));
     if (!doc.isObject())
         return Common::fail(malformed(source, QStringLiteral("expected a JSON object")));
     const QJsonObject o = doc.object();
@@ -96,7 +98,8 @@ Common::Result<QList<Event>> parsePostmark(const QByteArray &body)
             : QString(recordType + u':' + e.providerMessageId + u':' + e.recipient + u':'
                       + (when.isEmpty() ? QString::fromLatin1(e.raw.toBase64()).left(64) : when));
     if (e.providerMessageId.isEmpty() && e.recipient.isEmpty())
-        return Common::fail(malformed(source, QStringLiteral("neither \"MessageID\" nor a recipient")));
+        return Common::fail(
+                malformed(source, QStringLiteral("neither \"MessageID\" nor a recipient")));
     return QList<Event>{e};
 }
 

@@ -32,7 +32,7 @@ Event fromSendGrid(const QJsonObject &o)
         // "type": "bounce" is a permanent rejection, "blocked" a temporary one.
         e.type = Type::Bounced;
         e.subtype = Json::str(o, "type") == u"blocked" ? QStringLiteral("soft")
-                                                        : QStringLiteral("hard");
+                                                       : QStringLiteral("hard");
     } else if (name == u"dropped") {
         e.type = Type::Dropped;
     } else if (name == u"spamreport") {
@@ -72,9 +72,10 @@ Common::Result<QList<Event>> parseSendGrid(const QByteArray &body)
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
     if (error.error != QJsonParseError::NoError)
-        return Common::fail(malformed(source, QStringLiteral("invalid JSON (%1 at offset %2)")
-                                                      .arg(error.errorString())
-                                                      .arg(error.offset)));
+        return Common::fail(malformed(source,
+                                      QStringLiteral("invalid JSON (%1 at offset %2)")
+                                              .arg(error.errorString())
+                                              .arg(error.offset)));
     if (!doc.isArray())
         return Common::fail(malformed(source, QStringLiteral("expected a JSON array of events")));
     QList<Event> events;
@@ -82,10 +83,12 @@ Common::Result<QList<Event>> parseSendGrid(const QByteArray &body)
     events.reserve(array.size());
     for (const QJsonValue &v : array) {
         if (!v.isObject())
-            return Common::fail(malformed(source, QStringLiteral("an array element is not an object")));
+            return Common::fail(
+                    malformed(source, QStringLiteral("an array element is not an object")));
         Event e = fromSendGrid(v.toObject());
         if (!e.occurredAt.isValid())
-            return Common::fail(malformed(source, QStringLiteral("an event without a valid timestamp")));
+            return Common::fail(
+                    malformed(source, QStringLiteral("an event without a valid timestamp")));
         events.append(std::move(e));
     }
     return events;
@@ -102,7 +105,8 @@ Common::Result<QList<Event>> parse(const QString &provider, const QByteArray &bo
     if (provider == u"ses")
         return parseSesNotification(body);
     return Common::fail(QStringLiteral("events.unknown_provider"),
-                        QStringLiteral("Unknown provider '%1': use sendgrid, mailgun, postmark or ses.")
+                        QStringLiteral(
+                                "Unknown provider '%1': use sendgrid, mailgun, postmark or ses.")
                                 .arg(provider));
 }
 

@@ -27,13 +27,16 @@ Common::Result<QList<Event>> parseSesEvent(const QByteArray &message, const QStr
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson(message, &error);
     if (error.error != QJsonParseError::NoError || !doc.isObject())
-        return Common::fail(malformed(source, QStringLiteral("the SES event in \"Message\" is not a JSON object")));
+        return Common::fail(
+                malformed(source,
+                          QStringLiteral("the SES event in \"Message\" is not a JSON object")));
     const QJsonObject o = doc.object();
     QString kind = Json::str(o, "eventType");
     if (kind.isEmpty())
         kind = Json::str(o, "notificationType");
     if (kind.isEmpty())
-        return Common::fail(malformed(source, QStringLiteral("no \"eventType\" or \"notificationType\"")));
+        return Common::fail(
+                malformed(source, QStringLiteral("no \"eventType\" or \"notificationType\"")));
     const QJsonObject mail = o.value(QLatin1String("mail")).toObject();
     const QString messageId = normaliseMessageId(Json::str(mail, "messageId"), source);
     QStringList recipients = addresses(mail.value(QLatin1String("destination")).toArray(), nullptr);
@@ -65,7 +68,8 @@ Common::Result<QList<Event>> parseSesEvent(const QByteArray &message, const QStr
         // Permanent is hard; Transient and Undetermined are soft.
         subtype = Json::str(s, "bounceType") == u"Permanent" ? QStringLiteral("hard")
                                                              : QStringLiteral("soft");
-        recipients = addresses(s.value(QLatin1String("bouncedRecipients")).toArray(), "emailAddress");
+        recipients = addresses(s.value(QLatin1String("bouncedRecipients")).toArray(),
+                               "emailAddress");
     } else if (kind == u"Complaint") {
         type = Type::Complained;
         const QJsonObject s = section("complaint");
@@ -115,7 +119,8 @@ Common::Result<QList<Event>> parseSesEvent(const QByteArray &message, const QStr
         e.occurredAt = when;
         e.url = url;
         e.userAgent = userAgent;
-        e.machine = (type == Type::Opened || type == Type::Clicked) && isScannerUserAgent(userAgent);
+        e.machine = (type == Type::Opened || type == Type::Clicked)
+                && isScannerUserAgent(userAgent);
         e.raw = raw;
         e.eventKey = keyPrefix + u':' + recipient;
         events.append(std::move(e));
@@ -128,9 +133,10 @@ Common::Result<QList<Event>> parseSesNotification(const QByteArray &body)
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
     if (error.error != QJsonParseError::NoError)
-        return Common::fail(malformed(source, QStringLiteral("invalid JSON (%1 at offset %2)")
-                                                      .arg(error.errorString())
-                                                      .arg(error.offset)));
+        return Common::fail(malformed(source,
+                                      QStringLiteral("invalid JSON (%1 at offset %2)")
+                                              .arg(error.errorString())
+                                              .arg(error.offset)));
     if (!doc.isObject())
         return Common::fail(malformed(source, QStringLiteral("expected an SNS message object")));
     const QJsonObject sns = doc.object();
@@ -142,7 +148,8 @@ Common::Result<QList<Event>> parseSesNotification(const QByteArray &body)
         return Common::fail(malformed(source, QStringLiteral("the SNS message has no MessageId")));
     const QJsonValue message = sns.value(QLatin1String("Message"));
     if (!message.isString())
-        return Common::fail(malformed(source, QStringLiteral("the SNS message has no \"Message\" string")));
+        return Common::fail(
+                malformed(source, QStringLiteral("the SNS message has no \"Message\" string")));
     return parseSesEvent(message.toString().toUtf8(), snsId);
 }
 

@@ -48,7 +48,8 @@ bool verifyDigest(EVP_PKEY *key, const EVP_MD *md, const QByteArray &data,
     std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
     if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key) != 1)
         return false;
-    return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char *>(signature.constData()),
+    return EVP_DigestVerify(ctx.get(),
+                            reinterpret_cast<const unsigned char *>(signature.constData()),
                             size_t(signature.size()),
                             reinterpret_cast<const unsigned char *>(data.constData()),
                             size_t(data.size()))
@@ -64,7 +65,8 @@ Pkey loadPublicKey(const QByteArray &key)
     }
     QByteArray compact = trimmed;
     compact.replace('\n', QByteArray()).replace('\r', QByteArray()).replace(' ', QByteArray());
-    const auto der = QByteArray::fromBase64Encoding(compact, QByteArray::AbortOnBase64DecodingErrors);
+    const auto der = QByteArray::fromBase64Encoding(compact,
+                                                    QByteArray::AbortOnBase64DecodingErrors);
     if (!der)
         return {};
     const auto *p = reinterpret_cast<const unsigned char *>(der.decoded.constData());
@@ -96,7 +98,8 @@ Common::Status verifySendGrid(const QByteArray &publicKey, const QByteArray &tim
     const auto sig = QByteArray::fromBase64Encoding(signature.trimmed(),
                                                     QByteArray::AbortOnBase64DecodingErrors);
     if (!sig || !verifyDigest(key.get(), EVP_sha256(), timestamp + body, sig.decoded))
-        return Common::fail(badSignature(QStringLiteral("The SendGrid signature does not match the body.")));
+        return Common::fail(
+                badSignature(QStringLiteral("The SendGrid signature does not match the body.")));
     return {};
 }
 
@@ -105,11 +108,11 @@ Common::Status verifyMailgun(const QByteArray &signingKey, const QString &timest
                              qint64 windowSeconds)
 {
     if (timestamp.isEmpty() || token.isEmpty() || signature.isEmpty())
-        return Common::fail(unauthenticated(
-                QStringLiteral("The Mailgun webhook has no signature (timestamp, token, signature).")));
-    const QByteArray expected = QMessageAuthenticationCode::hash(
-                                        (timestamp + token).toUtf8(), signingKey,
-                                        QCryptographicHash::Sha256)
+        return Common::fail(unauthenticated(QStringLiteral(
+                "The Mailgun webhook has no signature (timestamp, token, signature).")));
+    const QByteArray expected = QMessageAuthenticationCode::hash((timestamp + token).toUtf8(),
+                                                                 signingKey,
+                                                                 QCryptographicHash::Sha256)
                                         .toHex();
     if (!constantTimeEquals(expected, signature.toLatin1().toLower()))
         return Common::fail(badSignature(QStringLiteral("The Mailgun signature does not match.")));
@@ -129,11 +132,13 @@ Common::Status verifyBasicAuth(const QByteArray &authorizationHeader, const QByt
 {
     const QByteArray h = authorizationHeader.trimmed();
     if (!h.toLower().startsWith("basic "))
-        return Common::fail(unauthenticated(QStringLiteral("HTTP basic authentication is required.")));
+        return Common::fail(
+                unauthenticated(QStringLiteral("HTTP basic authentication is required.")));
     const auto decoded = QByteArray::fromBase64Encoding(h.mid(6).trimmed(),
                                                         QByteArray::AbortOnBase64DecodingErrors);
     if (!decoded)
-        return Common::fail(unauthenticated(QStringLiteral("The Authorization header is not valid base64.")));
+        return Common::fail(
+                unauthenticated(QStringLiteral("The Authorization header is not valid base64.")));
     const qsizetype colon = decoded.decoded.indexOf(':');
     const QByteArray u = colon < 0 ? decoded.decoded : decoded.decoded.left(colon);
     const QByteArray p = colon < 0 ? QByteArray() : decoded.decoded.mid(colon + 1);
@@ -150,12 +155,14 @@ Common::Result<QByteArray> snsStringToSign(const QJsonObject &message)
     const QString type = message.value(QLatin1String("Type")).toString();
     QStringList fields;
     if (type == u"Notification")
-        fields = {QStringLiteral("Message"), QStringLiteral("MessageId"), QStringLiteral("Subject"),
-                  QStringLiteral("Timestamp"), QStringLiteral("TopicArn"), QStringLiteral("Type")};
+        fields = {QStringLiteral("Message"),  QStringLiteral("MessageId"),
+                  QStringLiteral("Subject"),  QStringLiteral("Timestamp"),
+                  QStringLiteral("TopicArn"), QStringLiteral("Type")};
     else if (type == u"SubscriptionConfirmation" || type == u"UnsubscribeConfirmation")
-        fields = {QStringLiteral("Message"), QStringLiteral("MessageId"),
+        fields = {QStringLiteral("Message"),      QStringLiteral("MessageId"),
                   QStringLiteral("SubscribeURL"), QStringLiteral("Timestamp"),
-                  QStringLiteral("Token"), QStringLiteral("TopicArn"), QStringLiteral("Type")};
+                  QStringLiteral("Token"),        QStringLiteral("TopicArn"),
+                  QStringLiteral("Type")};
     else
         return Common::fail(QStringLiteral("events.malformed"),
                             QStringLiteral("Unknown SNS message Type '%1'.").arg(type.left(64)));
@@ -186,20 +193,24 @@ Common::Status verifySnsSignature(const QJsonObject &message, const QByteArray &
     if (!md)
         return Common::fail(badSignature(
                 QStringLiteral("Unsupported SNS SignatureVersion '%1'.").arg(version.left(8))));
-    const auto sig = QByteArray::fromBase64Encoding(
-            message.value(QLatin1String("Signature")).toString().toLatin1(),
-            QByteArray::AbortOnBase64DecodingErrors);
+    const auto sig = QByteArray::fromBase64Encoding(message.value(QLatin1String("Signature"))
+                                                            .toString()
+                                                            .toLatin1(),
+                                                    QByteArray::AbortOnBase64DecodingErrors);
     if (!sig || sig.decoded.isEmpty())
-        return Common::fail(unauthenticated(QStringLiteral("The SNS message has no valid Signature.")));
-    std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(certificatePem.constData(),
-                                                      int(certificatePem.size())));
+        return Common::fail(
+                unauthenticated(QStringLiteral("The SNS message has no valid Signature.")));
+    std::unique_ptr<BIO, BioFree> bio(
+            BIO_new_mem_buf(certificatePem.constData(), int(certificatePem.size())));
     std::unique_ptr<X509, X509Free> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!cert)
         return Common::fail(QStringLiteral("events.bad_certificate"),
-                            QStringLiteral("The SNS signing certificate is not a PEM certificate."));
+                            QStringLiteral(
+                                    "The SNS signing certificate is not a PEM certificate."));
     Pkey key(X509_get_pubkey(cert.get()));
     if (!key || !verifyDigest(key.get(), md, *toSign, sig.decoded))
-        return Common::fail(badSignature(QStringLiteral("The SNS signature does not match the message.")));
+        return Common::fail(
+                badSignature(QStringLiteral("The SNS signature does not match the message.")));
     return {};
 }
 

@@ -40,7 +40,8 @@ Common::Status WebhookSecretRepository::setSecret(const QString &provider, const
         if (!cleared)
             return Common::fail(cleared.error());
         for (int r = 0; r < keys->rowCount(); ++r) {
-            auto sealed = Secrets::SealedBox::seal(value, keys->bytes(r, 1), context(provider, name));
+            auto sealed = Secrets::SealedBox::seal(value, keys->bytes(r, 1),
+                                                   context(provider, name));
             if (!sealed)
                 return Common::fail(sealed.error());
             auto stored = m_connection.exec(
@@ -68,10 +69,10 @@ Common::Result<QByteArray> WebhookSecretRepository::openSecret(const QString &pr
                                                                const QString &name,
                                                                const Secrets::KeyPair &hostKey)
 {
-    auto rows = m_connection.exec(
-            QStringLiteral("SELECT worker_key_id, sealed FROM webhook_secrets "
-                           "WHERE provider = $1 AND name = $2"),
-            {provider, name});
+    auto rows = m_connection.exec(QStringLiteral(
+                                          "SELECT worker_key_id, sealed FROM webhook_secrets "
+                                          "WHERE provider = $1 AND name = $2"),
+                                  {provider, name});
     if (!rows)
         return Common::fail(rows.error());
     if (rows->rowCount() == 0)

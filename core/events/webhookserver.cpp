@@ -90,10 +90,11 @@ WebhookServer::Reply html(int status, const QString &title, const QString &bodyH
     reply.status = status;
     reply.contentType = "text/html; charset=utf-8";
     reply.headers.emplaceBack(QByteArray("Cache-Control"), QByteArray("no-store"));
-    reply.body = QStringLiteral("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
-                                "<meta name=\"robots\" content=\"noindex\"><title>%1</title></head>"
-                                "<body style=\"font-family:sans-serif;max-width:32em;margin:3em auto\">"
-                                "%2</body></html>")
+    reply.body = QStringLiteral(
+                         "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+                         "<meta name=\"robots\" content=\"noindex\"><title>%1</title></head>"
+                         "<body style=\"font-family:sans-serif;max-width:32em;margin:3em auto\">"
+                         "%2</body></html>")
                          .arg(title.toHtmlEscaped(), bodyHtml)
                          .toUtf8();
     return reply;
@@ -153,8 +154,8 @@ WebhookServer::WebhookServer(Options options, QObject *parent)
             QNetworkReply *reply = manager->get(QNetworkRequest(url));
             connect(reply, &QNetworkReply::finished, manager, [reply, manager] {
                 if (reply->error() != QNetworkReply::NoError)
-                    qCWarning(lcEvents) << "SNS subscription confirmation failed:"
-                                        << reply->errorString();
+                    qCWarning(lcEvents)
+                            << "SNS subscription confirmation failed:" << reply->errorString();
                 else
                     qCInfo(lcEvents) << "SNS subscription confirmed";
                 reply->deleteLater();
@@ -176,8 +177,9 @@ Common::Result<quint16> WebhookServer::listen(const QHostAddress &address, quint
                                            "allowed. Pick another with --listen ADDR:PORT.")
                                     .arg(address.toString())
                                     .arg(port));
-    qCInfo(lcEvents).noquote()
-            << QStringLiteral("webhook server listening on %1:%2").arg(address.toString()).arg(bound);
+    qCInfo(lcEvents).noquote() << QStringLiteral("webhook server listening on %1:%2")
+                                          .arg(address.toString())
+                                          .arg(bound);
     return bound;
 }
 
@@ -231,8 +233,9 @@ Common::Result<QByteArray> WebhookServer::secret(const QString &provider, const 
     if (!db)
         return Common::fail(error);
     WebhookSecretRepository repository(*db);
-    auto value = provider == u"tracking" ? repository.trackingKey(*m_options.hostKey)
-                                         : repository.openSecret(provider, name, *m_options.hostKey);
+    auto value = provider == u"tracking"
+            ? repository.trackingKey(*m_options.hostKey)
+            : repository.openSecret(provider, name, *m_options.hostKey);
     if (!value) {
         dropConnectionIf(value.error());
         return value;
@@ -376,7 +379,8 @@ WebhookServer::Reply WebhookServer::handlePostmark(const Request &request)
     const QByteArray authorization = request.header("Authorization");
     auto unauthorised = [](const Common::Error &error) {
         Reply r = text(401, error.message);
-        r.headers.emplaceBack(QByteArray("WWW-Authenticate"), QByteArray("Basic realm=\"postdesk webhooks\""));
+        r.headers.emplaceBack(QByteArray("WWW-Authenticate"),
+                              QByteArray("Basic realm=\"postdesk webhooks\""));
         return r;
     };
     if (authorization.isEmpty())
@@ -434,8 +438,8 @@ Common::Result<QByteArray> WebhookServer::snsCertificate(const QUrl &url)
         if (auto ok = WebhookSecretRepository(*again).storeCertificate(key, *fetched,
                                                                        QStringLiteral("fetched"));
             !ok)
-            qCWarning(lcEvents).noquote() << "could not cache the SNS certificate:"
-                                          << ok.error().toString();
+            qCWarning(lcEvents).noquote()
+                    << "could not cache the SNS certificate:" << ok.error().toString();
     }
     m_certificates.insert(key, *fetched);
     return fetched;
@@ -464,7 +468,8 @@ WebhookServer::Reply WebhookServer::handleSes(const Request &request)
         const QUrl subscribe(message.value(QLatin1String("SubscribeURL")).toString());
         // Only ever visit an SNS host over HTTPS.
         if (subscribe.scheme() != u"https"
-            || !checkSnsCertificateUrl(QUrl(QStringLiteral("https://%1/x.pem").arg(subscribe.host()))))
+            || !checkSnsCertificateUrl(
+                    QUrl(QStringLiteral("https://%1/x.pem").arg(subscribe.host()))))
             return errorReply(Common::makeError(QStringLiteral("events.bad_signature"),
                                                 QStringLiteral("Refused SubscribeURL: not an "
                                                                "SNS host.")));
@@ -552,7 +557,8 @@ WebhookServer::Reply WebhookServer::handleClick(const QString &token, const Requ
         qCWarning(lcEvents) << "click not recorded, redirecting anyway; status" << stored.status;
     Reply reply;
     reply.status = 302;
-    reply.headers = {{"Location", target.toEncoded()}, {"Cache-Control", "no-store"},
+    reply.headers = {{"Location", target.toEncoded()},
+                     {"Cache-Control", "no-store"},
                      {"Referrer-Policy", "no-referrer"}};
     return reply;
 }
@@ -576,8 +582,8 @@ WebhookServer::Reply WebhookServer::handleUnsubscribe(const QString &token, cons
     }
     // RFC 8058: the body is List-Unsubscribe=One-Click (form-urlencoded or multipart).
     const QByteArray body = request.body;
-    const bool oneClick = QUrlQuery(QString::fromUtf8(body)).queryItemValue(
-                                  QStringLiteral("List-Unsubscribe"))
+    const bool oneClick = QUrlQuery(QString::fromUtf8(body))
+                                  .queryItemValue(QStringLiteral("List-Unsubscribe"))
                     == u"One-Click"
             || (body.contains("name=\"List-Unsubscribe\"") && body.contains("One-Click"));
     if (!oneClick)

@@ -85,8 +85,9 @@ Common::Result<TokenData> readToken(const QString &token, const QByteArray &key)
     const qsizetype dot = token.indexOf(u'.');
     if (dot <= 0)
         return Common::fail(badToken());
-    const auto payload = QByteArray::fromBase64Encoding(token.left(dot).toLatin1(),
-                                                        b64 | QByteArray::AbortOnBase64DecodingErrors);
+    const auto payload =
+            QByteArray::fromBase64Encoding(token.left(dot).toLatin1(),
+                                           b64 | QByteArray::AbortOnBase64DecodingErrors);
     const auto given = QByteArray::fromBase64Encoding(token.mid(dot + 1).toLatin1(),
                                                       b64 | QByteArray::AbortOnBase64DecodingErrors);
     if (!payload || !given || payload.decoded.size() < 2 || given.decoded.size() != macBytes)
@@ -140,11 +141,11 @@ QString rewriteHtml(const QString &html, qint64 messageId, const QString &baseUr
                     const QByteArray &key)
 {
     // <a …> start tags; the href value quoted with " or ' or unquoted.
-    static const QRegularExpression anchor(
-            QStringLiteral("<a\\b[^>]*>"), QRegularExpression::CaseInsensitiveOption);
-    static const QRegularExpression href(
-            QStringLiteral("(\\bhref\\s*=\\s*)(?:\"([^\"]*)\"|'([^']*)'|([^\\s\"'>]+))"),
-            QRegularExpression::CaseInsensitiveOption);
+    static const QRegularExpression anchor(QStringLiteral("<a\\b[^>]*>"),
+                                           QRegularExpression::CaseInsensitiveOption);
+    static const QRegularExpression
+            href(QStringLiteral("(\\bhref\\s*=\\s*)(?:\"([^\"]*)\"|'([^']*)'|([^\\s\"'>]+))"),
+                 QRegularExpression::CaseInsensitiveOption);
     static const QRegularExpression noTrack(QStringLiteral("\\bdata-notrack\\b"),
                                             QRegularExpression::CaseInsensitiveOption);
     const QString ownBase = base(baseUrl);

@@ -45,11 +45,13 @@ struct Signer
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         size_t len = 0;
         EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key);
-        EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char *>(data.constData()),
+        EVP_DigestSign(ctx, nullptr, &len,
+                       reinterpret_cast<const unsigned char *>(data.constData()),
                        size_t(data.size()));
         QByteArray sig(qsizetype(len), '\0');
         EVP_DigestSign(ctx, reinterpret_cast<unsigned char *>(sig.data()), &len,
-                       reinterpret_cast<const unsigned char *>(data.constData()), size_t(data.size()));
+                       reinterpret_cast<const unsigned char *>(data.constData()),
+                       size_t(data.size()));
         sig.resize(qsizetype(len));
         EVP_MD_CTX_free(ctx);
         return sig.toBase64();
@@ -57,7 +59,7 @@ struct Signer
 };
 
 const char *kinds[] = {"delivered", "delivered", "delivered", "delivered", "delivered",
-                       "delivered", "delivered", "open", "open", "click"};
+                       "delivered", "delivered", "open",      "open",      "click"};
 
 } // namespace
 
@@ -78,15 +80,20 @@ int main(int argc, char *argv[])
     Db::Connection &db = **opened;
     if (auto ok = Db::Migrator(db).migrate(); !ok)
         return fail(ok.error().toString());
-    db.execScript(QStringLiteral("TRUNCATE events, daily_rollups, soft_bounce_counts, suppressions; "
-                                 "DELETE FROM messages; DELETE FROM webhook_secrets; DELETE FROM worker_keys"));
+    db.execScript(QStringLiteral(
+            "TRUNCATE events, daily_rollups, soft_bounce_counts, suppressions; "
+            "DELETE FROM messages; DELETE FROM webhook_secrets; DELETE FROM worker_keys"));
 
     // One message per event's recipient, so that every event is joined (as in production).
     {
         QByteArray copy;
         for (int i = 0; i < total; ++i)
-            copy += "1\tsent\tr" + QByteArray::number(i) + "@example.org\tbench" + QByteArray::number(i) + '\n';
-        if (auto ok = db.copyIn(QStringLiteral("COPY messages (queue_id, state, recipient, provider_message_id) FROM STDIN"), copy); !ok)
+            copy += "1\tsent\tr" + QByteArray::number(i) + "@example.org\tbench"
+                    + QByteArray::number(i) + '\n';
+        if (auto ok = db.copyIn(QStringLiteral("COPY messages (queue_id, state, recipient, "
+                                               "provider_message_id) FROM STDIN"),
+                                copy);
+            !ok)
             return fail(ok.error().toString());
         db.execScript(QStringLiteral("ANALYZE messages"));
     }
@@ -97,12 +104,18 @@ int main(int argc, char *argv[])
     auto id = secrets.registerKey(QStringLiteral("bench"), hostKey->publicKey());
     secrets.authorise(*id);
     Signer signer;
-    if (auto ok = Events::WebhookSecretRepository(db).setSecret(QStringLiteral("sendgrid"), QStringLiteral("public_key"), signer.publicKeyBase64()); !ok)
+    if (auto ok = Events::WebhookSecretRepository(db).setSecret(QStringLiteral("sendgrid"),
+                                                                QStringLiteral("public_key"),
+                                                                signer.publicKeyBase64());
+        !ok)
         return fail(ok.error().toString());
 
     // The batches, signed before the clock starts (signing is SendGrid's work, not ours).
     const qint64 now = QDateTime::currentSecsSinceEpoch();
-    struct Post { QByteArray body, timestamp, signature; };
+    struct Post
+    {
+        QByteArray body, timestamp, signature;
+    };
     QList<Post> posts;
     QByteArray copyRows;
     for (int start = 0; start < total; start += batch) {
@@ -111,25 +124,33 @@ int main(int argc, char *argv[])
             if (i > start)
                 body += ',';
             const char *kind = kinds[i % 10];
-            QByteArray e = "{\"email\":\"r" + QByteArray::number(i) + "@example.org\",\"timestamp\":"
-                    + QByteArray::number(now - 60) + ",\"smtp-id\":\"<bench" + QByteArray::number(i)
-                    + "@example.org>\",\"event\":\"" + kind + "\",\"category\":\"bench\",\"sg_event_id\":\"ev"
-                    + QByteArray::number(i) + "\",\"sg_message_id\":\"bench" + QByteArray::number(i)
+            QByteArray e = "{\"email\":\"r" + QByteArray::number(i)
+                    + "@example.org\",\"timestamp\":" + QByteArray::number(now - 60)
+                    + ",\"smtp-id\":\"<bench" + QByteArray::number(i)
+                    + "@example.org>\",\"event\":\"" + kind
+                    + "\",\"category\":\"bench\",\"sg_event_id\":\"ev" + QByteArray::number(i)
+                    + "\",\"sg_message_id\":\"bench" + QByteArray::number(i)
                     + ".filter0001.16648.5515E0B88.0\"";
             if (qstrcmp(kind, "click") == 0)
                 e += ",\"url\":\"https://example.org/landing?i=" + QByteArray::number(i) + "\"";
             if (qstrcmp(kind, "delivered") != 0)
-                e += ",\"useragent\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64)\",\"ip\":\"192.0.2.1\"";
+                e += ",\"useragent\":\"Mozilla/5.0 (Windows NT 10.0; Win64; "
+                     "x64)\",\"ip\":\"192.0.2.1\"";
             else
                 e += ",\"response\":\"250 OK\",\"ip\":\"168.1.1.1\"";
             e += '}';
             body += e;
-            const QByteArray type = qstrcmp(kind, "open") == 0 ? "opened" : qstrcmp(kind, "click") == 0 ? "clicked" : "delivered";
+            const QByteArray type = qstrcmp(kind, "open") == 0 ? "opened"
+                    : qstrcmp(kind, "click") == 0              ? "clicked"
+                                                               : "delivered";
             QByteArray raw = e;
             raw.replace("\\", "\\\\");
-            copyRows += "sendgrid\t" + QByteArray(kind) + ":ev" + QByteArray::number(i) + '\t' + type
-                    + "\tf\tbench" + QByteArray::number(i) + "\tr" + QByteArray::number(i)
-                    + "@example.org\t" + QDateTime::fromSecsSinceEpoch(now - 60, Qt::UTC).toString(Qt::ISODate).toLatin1()
+            copyRows += "sendgrid\t" + QByteArray(kind) + ":ev" + QByteArray::number(i) + '\t'
+                    + type + "\tf\tbench" + QByteArray::number(i) + "\tr" + QByteArray::number(i)
+                    + "@example.org\t"
+                    + QDateTime::fromSecsSinceEpoch(now - 60, Qt::UTC)
+                              .toString(Qt::ISODate)
+                              .toLatin1()
                     + '\t' + raw + '\n';
         }
         body += ']';
@@ -145,13 +166,16 @@ int main(int argc, char *argv[])
     Events::WebhookServer *server = nullptr;
     quint16 port = 0;
     const Db::ConnectionInfo serverInfo = *info;
-    QMetaObject::invokeMethod(&context, [&] {
-        Events::WebhookServer::Options options;
-        options.openConnection = [serverInfo] { return Db::Connection::open(serverInfo); };
-        options.hostKey = *hostKey;
-        server = new Events::WebhookServer(std::move(options));
-        port = server->listen(QHostAddress::LocalHost, 0).value_or(0);
-    }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+            &context,
+            [&] {
+                Events::WebhookServer::Options options;
+                options.openConnection = [serverInfo] { return Db::Connection::open(serverInfo); };
+                options.hostKey = *hostKey;
+                server = new Events::WebhookServer(std::move(options));
+                port = server->listen(QHostAddress::LocalHost, 0).value_or(0);
+            },
+            Qt::BlockingQueuedConnection);
     if (!port)
         return fail(QStringLiteral("the server did not start"));
 
@@ -183,7 +207,8 @@ int main(int argc, char *argv[])
     auto count = db.exec(QStringLiteral("SELECT count(*), count(message_id) FROM events"));
     const qint64 stored = count->toInt(0, 0);
     const qint64 joined = count->toInt(0, 1);
-    QMetaObject::invokeMethod(&context, [&] { delete server; }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+            &context, [&] { delete server; }, Qt::BlockingQueuedConnection);
     serverThread.quit();
     serverThread.wait();
 
@@ -212,11 +237,17 @@ int main(int argc, char *argv[])
     const double httpRate = stored / httpSeconds;
     const double copyRate = total / copySeconds;
     const double copyBatchRate = total / copyBatchSeconds;
-    std::printf("events: %d in batches of %d (%lld stored, %lld joined to messages)\n", total, batch,
-                stored, joined);
-    std::printf("webhook server (HTTP keep-alive, verify, parse, store + effects + rollups): %10.0f events/s\n", httpRate);
-    std::printf("raw COPY into events, one COPY:                                            %10.0f events/s\n", copyRate);
-    std::printf("raw COPY into events, one COPY per batch:                                  %10.0f events/s\n", copyBatchRate);
+    std::printf("events: %d in batches of %d (%lld stored, %lld joined to messages)\n", total,
+                batch, stored, joined);
+    std::printf("webhook server (HTTP keep-alive, verify, parse, store + effects + rollups): "
+                "%10.0f events/s\n",
+                httpRate);
+    std::printf("raw COPY into events, one COPY:                                            %10.0f "
+                "events/s\n",
+                copyRate);
+    std::printf("raw COPY into events, one COPY per batch:                                  %10.0f "
+                "events/s\n",
+                copyBatchRate);
     std::printf("ratio: %.2fx one COPY, %.2fx COPY per batch (goal >= 0.3x)\n", httpRate / copyRate,
                 httpRate / copyBatchRate);
     return stored == total ? 0 : 1;
