@@ -417,6 +417,18 @@ void TestWebhookServer::sesNotifications()
                                         {{"x-amz-sns-message-type", "Notification"}});
         QCOMPARE(reply.status, 200);
     }
+    // Only the configured topics are accepted, once there are some.
+    QVERIFY(WebhookSecretRepository(*m_db).setSesTopics(
+            {QStringLiteral("arn:aws:sns:eu-west-1:123456789012:other-topic")}));
+    startServer(); // (the server reads settings at most once a minute)
+    const QJsonObject foreign = TestSigning::snsNotification(
+            TestSigning::readData(QStringLiteral("ses-complaint.json")).trimmed(),
+            QStringLiteral("sns-foreign"));
+    QCOMPARE(request("POST", QStringLiteral("/webhooks/ses"), QJsonDocument(foreign).toJson()).status,
+             403);
+    QVERIFY(WebhookSecretRepository(*m_db).setSesTopics(
+            {QStringLiteral("arn:aws:sns:eu-west-1:123456789012:ses-events")}));
+    startServer();
     // One SES event naming two recipients: one event each, per SNS message.
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events WHERE source = 'ses'")), 4);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM suppressions")), 2);

@@ -24,7 +24,8 @@ const char *webhooksUsage =
         "              | --signing-key-env VAR\n"
         "  set postmark --user USER                 the basic-auth credentials in the webhook\n"
         "              --password-file FILE | --password-env VAR   URL you give Postmark\n"
-        "  set ses --certificate URL=FILE ...       pre-load SNS signing certificates (for hosts\n"
+        "  set ses --topic ARN ...                  accept SNS messages of these topics only\n"
+        "          --certificate URL=FILE ...       pre-load SNS signing certificates (for hosts\n"
         "                                           without internet access)\n"
         "  set tracking --base-url URL [--new-key]  where tracking links point; --new-key\n"
         "                                           replaces the link signing key (old links\n"
@@ -81,6 +82,7 @@ int runWebhooks(const QStringList &args)
     parser.addOption(
             option("password-env", "Variable with the Postmark basic-auth password.", "variable"));
     parser.addOption(option("certificate", "URL=FILE: an SNS signing certificate.", "url=file"));
+    parser.addOption(option("topic", "An SNS topic ARN whose messages are accepted.", "arn"));
     parser.addOption(
             option("base-url", "The tracking base URL, e.g. https://t.example.org.", "url"));
     parser.addOption(option("new-key", "Replace the tracking link signing key."));
@@ -187,10 +189,24 @@ int runWebhooks(const QStringList &args)
     }
     if (provider == u"ses") {
         const QStringList certificates = parser.values(QStringLiteral("certificate"));
-        if (certificates.isEmpty()) {
-            err() << "postdeskctl webhooks set ses: give --certificate URL=FILE (SNS verifies "
-                     "without other settings; certificates are fetched when the host can).\n";
+        const QStringList topics = parser.values(QStringLiteral("topic"));
+        if (certificates.isEmpty() && topics.isEmpty()) {
+            err() << "postdeskctl webhooks set ses: give --topic ARN (the SNS topics SES "
+                     "publishes to) and/or --certificate URL=FILE.\n";
             return 2;
+        }
+        for (const QString &topic : topics) {
+            if (!topic.startsWith(QLatin1String("arn:aws")) || topic.count(u':') != 5)
+                return reportError(Common::makeError(
+                        QStringLiteral("ctl.usage"),
+                        QStringLiteral("'%1' is not an SNS topic ARN (arn:aws:sns:REGION:"
+                                       "ACCOUNT:NAME).")
+                                .arg(topic)));
+        }
+        if (!topics.isEmpty()) {
+            if (auto ok = repository.setSesTopics(topics); !ok)
+                return reportError(ok.error());
+            out() << "Accepting SNS messages of: " << topics.join(QStringLiteral(", ")) << '\n';
         }
         for (const QString &spec : certificates) {
             const qsizetype eq = spec.lastIndexOf(u'=');

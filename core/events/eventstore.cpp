@@ -234,10 +234,14 @@ Common::Result<IngestResult> EventStore::ingest(const QList<Event> &events,
             !ok)
             return Common::fail(ok.error());
         if (!options.replayToken.isEmpty()) {
-            auto token = m_connection.exec(QStringLiteral(
-                                                   "INSERT INTO mailgun_tokens (token) VALUES ($1) "
-                                                   "ON CONFLICT (token) DO NOTHING"),
-                                           {options.replayToken});
+            // Tokens older than any acceptable timestamp can go: their requests are refused
+            // as stale anyway.
+            auto token = m_connection.exec(
+                    QStringLiteral("WITH purge AS (DELETE FROM mailgun_tokens WHERE seen_at < "
+                                   "now() - interval '2 days') "
+                                   "INSERT INTO mailgun_tokens (token) VALUES ($1) "
+                                   "ON CONFLICT (token) DO NOTHING"),
+                    {options.replayToken});
             if (!token)
                 return Common::fail(token.error());
             if (token->affectedRows() == 0)

@@ -148,6 +148,31 @@ Common::Status WebhookSecretRepository::setTrackingBaseUrl(const QString &url)
     return {};
 }
 
+Common::Result<QStringList> WebhookSecretRepository::sesTopics()
+{
+    auto rows = m_connection.exec(QStringLiteral(
+            "SELECT jsonb_array_elements_text(value) FROM settings "
+            "WHERE key = 'webhooks.ses.topic_arns' AND jsonb_typeof(value) = 'array'"));
+    if (!rows)
+        return Common::fail(rows.error());
+    QStringList topics;
+    for (int r = 0; r < rows->rowCount(); ++r)
+        topics.append(rows->text(r, 0));
+    return topics;
+}
+
+Common::Status WebhookSecretRepository::setSesTopics(const QStringList &topicArns)
+{
+    auto ok = m_connection.exec(
+            QStringLiteral("INSERT INTO settings (key, value) VALUES ('webhooks.ses.topic_arns', "
+                           "to_jsonb($1::text[])) ON CONFLICT (key) DO UPDATE SET value = "
+                           "excluded.value, updated_at = now(), updated_by = current_user"),
+            {topicArns});
+    if (!ok)
+        return Common::fail(ok.error());
+    return {};
+}
+
 Common::Status WebhookSecretRepository::storeCertificate(const QString &url, const QByteArray &pem,
                                                          const QString &origin)
 {

@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QString>
+#include <QStringList>
 
 namespace Db {
 class Connection;
@@ -43,6 +44,11 @@ public:
     // The tracking base URL (setting "tracking.base_url"), e.g. https://t.example.org.
     Common::Result<QString> trackingBaseUrl();
     Common::Status setTrackingBaseUrl(const QString &url);
+
+    // The SNS topics whose messages /webhooks/ses accepts (setting "webhooks.ses.topic_arns");
+    // empty: any topic with a valid AWS signature.
+    Common::Result<QStringList> sesTopics();
+    Common::Status setSesTopics(const QStringList &topicArns);
 
     // SNS signing certificates by URL; origin is "preloaded" or "fetched".
     Common::Status storeCertificate(const QString &url, const QByteArray &pem,

@@ -223,6 +223,22 @@ Common::Result<QByteArray> WebhookServer::secret(const QString &provider, const 
     auto it = m_secrets.find(cacheKey);
     if (!fresh && it != m_secrets.end() && it->age.elapsed() < 60000)
         return it->value;
+    if (provider == u"ses") {
+        // Not a secret: the accepted topics, one per line (empty: any).
+        Common::Error error;
+        Db::Connection *db = connection(&error);
+        if (!db)
+            return Common::fail(error);
+        auto topics = WebhookSecretRepository(*db).sesTopics();
+        if (!topics) {
+            dropConnectionIf(topics.error());
+            return Common::fail(topics.error());
+        }
+        Cached cached{topics->join(u'\n').toUtf8(), {}};
+        cached.age.start();
+        m_secrets.insert(cacheKey, cached);
+        return cached.value;
+    }
     if (!m_options.hostKey)
         return Common::fail(QStringLiteral("events.no_host_key"),
                             QStringLiteral("The webhook server has no host key to open the "
@@ -253,7 +269,8 @@ WebhookServer::Reply WebhookServer::errorReply(const Common::Error &error)
         Reply r = text(401, error.message);
         return r;
     }
-    if (code == u"events.bad_signature" || code == u"events.stale" || code == u"events.replay")
+    if (code == u"events.bad_signature" || code == u"events.stale" || code == u"events.replay"
+        || code == u"events.forbidden_topic")
         return text(403, error.message);
     if (code == u"events.malformed" || code == u"tracking.bad_token")
         return text(400, error.message);
@@ -463,6 +480,23 @@ WebhookServer::Reply WebhookServer::handleSes(const Request &request)
         return errorReply(certificate.error());
     if (auto ok = verifySnsSignature(message, *certificate); !ok)
         return errorReply(ok.error());
+    // Anyone can have AWS sign messages of their own topic: only the configured topics count,
+    // and the certificate must be the one of the topic's region.
+    const QString topic = message.value(QLatin1String("TopicArn")).toString();
+    const QString region = topic.section(u':', 3, 3);
+    if (region.isEmpty() || !QUrl(certUrl).host().startsWith(QStringLiteral("sns.") + region + u'.'))
+        return errorReply(Common::makeError(QStringLiteral("events.bad_signature"),
+                                            QStringLiteral("The SNS certificate is not the one of "
+                                                           "the topic's region.")));
+    auto topics = secret(QStringLiteral("ses"), QStringLiteral("topic_arns"), false);
+    if (!topics)
+        return errorReply(topics.error());
+    if (!topics->isEmpty() && !topics->split('\n').contains(topic.toUtf8()))
+        return errorReply(Common::makeError(
+                QStringLiteral("events.forbidden_topic"),
+                QStringLiteral("SNS topic %1 is not one this server accepts ('postdeskctl "
+                               "webhooks set ses --topic ARN').")
+                        .arg(topic.left(200))));
     const QString type = message.value(QLatin1String("Type")).toString();
     if (type == u"SubscriptionConfirmation") {
         const QUrl subscribe(message.value(QLatin1String("SubscribeURL")).toString());
