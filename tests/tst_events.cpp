@@ -215,6 +215,18 @@ private Q_SLOTS:
         }
     }
 
+    void ourIdFromCustomArguments()
+    {
+        auto sg = parseSendGrid(
+                R"([{"email":"a@b.org","timestamp":1700000000,"event":"delivered","sg_event_id":"x","postdesk_message_id":"42"}])");
+        QVERIFY(sg);
+        QCOMPARE(sg->first().messageId, 42);
+        auto mg = parseMailgun(
+                R"({"event-data":{"event":"delivered","id":"y","timestamp":1700000000,"recipient":"a@b.org","user-variables":{"postdesk_message_id":"43"}}})");
+        QVERIFY(mg);
+        QCOMPARE(mg->first().messageId, 43);
+    }
+
     void messageIdForms()
     {
         QCOMPARE(normaliseMessageId(QStringLiteral("<abc@example.org>")),

@@ -27,8 +27,9 @@ enum class Type {
 QString typeName(Type type);
 Type typeFromName(const QString &name); // Unknown for anything else
 
-// A normalised event. Parsers fill everything but id and messageId (which the store sets when it
-// joins the event to one of our messages); tracking events know messageId from their token.
+// A normalised event. Parsers fill everything but id; messageId is ours when the event names it
+// (a tracking token; the custom argument / user variable "postdesk_message_id" a send worker may
+// set with SendGrid or Mailgun), else the store joins by providerMessageId.
 struct Event
 {
     qint64 id = 0;    // events.id once stored

@@ -34,6 +34,10 @@ Common::Result<QList<Event>> parseMailgun(const QByteArray &body)
     const QJsonObject headers =
             d.value(QLatin1String("message")).toObject().value(QLatin1String("headers")).toObject();
     e.providerMessageId = normaliseMessageId(Json::str(headers, "message-id"), source);
+    // Our own id, when the send worker passed it as a Mailgun user variable (v:postdesk_message_id).
+    e.messageId = Json::str(d.value(QLatin1String("user-variables")).toObject(),
+                            "postdesk_message_id")
+                          .toLongLong();
     const QJsonObject client = d.value(QLatin1String("client-info")).toObject();
     e.userAgent = Json::str(client, "user-agent");
     // Mailgun names the bot it saw (e.g. "apple", "gmail") in client-info.bot.

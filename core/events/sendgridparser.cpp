@@ -22,6 +22,9 @@ Event fromSendGrid(const QJsonObject &o)
     e.providerMessageId = normaliseMessageId(Json::str(o, "sg_message_id"), source);
     e.occurredAt = Json::fromUnix(o.value(QLatin1String("timestamp")));
     e.userAgent = Json::str(o, "useragent");
+    // Our own id, when the send worker passed it as a custom argument (SendGrid repeats custom
+    // arguments at the top level of each event).
+    e.messageId = Json::str(o, "postdesk_message_id").toLongLong();
     if (name == u"processed") {
         e.type = Type::Sent;
     } else if (name == u"delivered") {
