@@ -167,6 +167,14 @@ void TestEventStore::joinsEveryIdForm()
     QCOMPARE(scalar(QStringLiteral("SELECT message_id FROM events WHERE event_key = 's1'")), bare);
     QCOMPARE(scalar(QStringLiteral("SELECT message_id FROM events WHERE event_key = 'p1'")),
              byHeader);
+    // One provider id for a request to several recipients: each event joins its recipient's.
+    message(QStringLiteral("one@example.org"), QStringLiteral("SHARED"));
+    const qint64 second = message(QStringLiteral("two@example.org"), QStringLiteral("SHARED"));
+    QVERIFY(store.ingest(
+            {makeEvent(QStringLiteral("sendgrid"), QStringLiteral("sh2"), Type::Delivered,
+                       QStringLiteral("two@example.org"), QStringLiteral("SHARED"))}));
+    QCOMPARE(scalar(QStringLiteral("SELECT message_id FROM events WHERE event_key = 'sh2'")),
+             second);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events WHERE event_key = 's2' AND "
                                    "message_id IS NULL")),
              1);

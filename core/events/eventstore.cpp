@@ -22,19 +22,23 @@ const QString copySql = QStringLiteral(
 // 1. Insert, joined to messages; the new rows go to ingest_batch. The message is looked up by the
 // id a tracking token carries, else by the provider's id as sent, in brackets, or by our own
 // Message-ID, in that order; COALESCE stops at the first that finds one, so a known message
-// costs one index probe.
+// costs one index probe. One provider id may cover several of our messages (one API request to
+// several recipients): the one to the event's recipient is taken.
 const QString insertSql = QStringLiteral(R"(
 WITH dedup AS (
     SELECT DISTINCT ON (source, event_key) * FROM ingest_input ORDER BY source, event_key, ord
 ), ids AS MATERIALIZED (
     SELECT d.*, coalesce(
         (SELECT id FROM messages WHERE id = d.explicit_msg),
-        (SELECT min(id) FROM messages WHERE d.explicit_msg IS NULL AND d.pmid <> ''
-             AND provider_message_id = d.pmid),
-        (SELECT min(id) FROM messages WHERE d.explicit_msg IS NULL AND d.pmid <> ''
-             AND provider_message_id = '<' || d.pmid || '>'),
-        (SELECT min(id) FROM messages WHERE d.explicit_msg IS NULL AND d.pmid <> ''
-             AND message_id_header = d.pmid)) AS message_id
+        (SELECT id FROM messages WHERE d.explicit_msg IS NULL AND d.pmid <> ''
+             AND provider_message_id = d.pmid
+             ORDER BY lower(recipient) = d.recipient DESC, id LIMIT 1),
+        (SELECT id FROM messages WHERE d.explicit_msg IS NULL AND d.pmid <> ''
+             AND provider_message_id = '<' || d.pmid || '>'
+             ORDER BY lower(recipient) = d.recipient DESC, id LIMIT 1),
+        (SELECT id FROM messages WHERE d.explicit_msg IS NULL AND d.pmid <> ''
+             AND message_id_header = d.pmid
+             ORDER BY lower(recipient) = d.recipient DESC, id LIMIT 1)) AS message_id
     FROM dedup d
 ), joined AS (
     SELECT i.*, m.provider_id, lower(m.recipient) AS message_recipient,
