@@ -17,5 +17,7 @@ int runTemplate(const QStringList &args);
 int runEnqueue(const QStringList &args);
 int runQueue(const QStringList &args);
 int runSuppress(const QStringList &args);
+int runWebhooks(const QStringList &args);
+int runEvents(const QStringList &args);
 
 } // namespace Ctl

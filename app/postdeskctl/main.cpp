@@ -28,6 +28,10 @@ const Group groups[] = {
          Ctl::runQueue},
         {"suppress", "addresses never to send to: add, remove, list, import, export",
          Ctl::runSuppress},
+        {"webhooks", "what the webhook endpoints verify with: set PROVIDER ..., status",
+         Ctl::runWebhooks},
+        {"events", "delivery and engagement events: import FILE --provider P, export",
+         Ctl::runEvents},
 };
 
 void printUsage()

@@ -1,4 +1,6 @@
 #include "daemon.h"
+#include "events/webhookserver.h"
+#include "webhooklistener.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -57,8 +59,13 @@ int main(int argc, char *argv[])
                            "it over (a crashed worker's messages come back after this); extended "
                            "while the worker is alive. Default 120."),
             QStringLiteral("seconds"));
+    const QCommandLineOption
+            listenOption(QStringLiteral("listen"),
+                         QStringLiteral(
+                                 "Serve the webhook and tracking endpoints on ADDRESS:PORT."),
+                         QStringLiteral("addr:port"));
     parser.addOptions({workersOption, queuesOption, concurrencyOption, keyDirOption, graceOption,
-                       leaseOption});
+                       leaseOption, listenOption});
     parser.process(app);
 
     DaemonOptions options;
@@ -95,5 +102,15 @@ int main(int argc, char *argv[])
         return 1;
     }
     daemon.start();
+    std::unique_ptr<Events::WebhookServer> webhooks;
+    if (parser.isSet(listenOption)) {
+        auto started = startWebhookServer(parser.value(listenOption), parser.value(keyDirOption),
+                                          *config);
+        if (!started) {
+            QTextStream(stderr) << "postdeskd: " << started.error().message << '\n';
+            return 2;
+        }
+        webhooks = std::move(*started);
+    }
     return app.exec();
 }

@@ -1,0 +1,307 @@
+// Event ingest throughput: signed SendGrid batches of BATCH events POSTed over one HTTP keep-alive
+// connection to the webhook server (on its own thread), measured as events committed per second,
+// side by side with a raw COPY of the same rows into the same events table.
+//   postdesk_eventbench CONNINFO [EVENTS] [BATCH]
+#include "db/connection.h"
+#include "db/migrator.h"
+#include "events/webhooksecretrepository.h"
+#include "events/webhookserver.h"
+#include "secrets/secretrepository.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QHostAddress>
+#include <QTcpSocket>
+#include <QThread>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <cstdio>
+
+namespace {
+
+int fail(const QString &what)
+{
+    std::fprintf(stderr, "eventbench: %s\n", qPrintable(what));
+    return 1;
+}
+
+struct Signer
+{
+    EVP_PKEY *key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+    ~Signer() { EVP_PKEY_free(key); }
+    QByteArray publicKeyBase64() const
+    {
+        unsigned char *der = nullptr;
+        const int n = i2d_PUBKEY(key, &der);
+        QByteArray out(reinterpret_cast<const char *>(der), n);
+        OPENSSL_free(der);
+        return out.toBase64();
+    }
+    QByteArray sign(const QByteArray &data) const
+    {
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        size_t len = 0;
+        EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key);
+        EVP_DigestSign(ctx, nullptr, &len,
+                       reinterpret_cast<const unsigned char *>(data.constData()),
+                       size_t(data.size()));
+        QByteArray sig(qsizetype(len), '\0');
+        EVP_DigestSign(ctx, reinterpret_cast<unsigned char *>(sig.data()), &len,
+                       reinterpret_cast<const unsigned char *>(data.constData()),
+                       size_t(data.size()));
+        sig.resize(qsizetype(len));
+        EVP_MD_CTX_free(ctx);
+        return sig.toBase64();
+    }
+};
+
+const char *kinds[] = {"delivered", "delivered", "delivered", "delivered", "delivered",
+                       "delivered", "delivered", "open",      "open",      "click"};
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    const QStringList args = app.arguments();
+    if (args.size() < 2)
+        return fail(QStringLiteral("usage: postdesk_eventbench CONNINFO [EVENTS] [BATCH]"));
+    const int total = args.value(2, QStringLiteral("50000")).toInt();
+    const int batch = args.value(3, QStringLiteral("1000")).toInt();
+    auto info = Db::ConnectionInfo::parse(args.at(1));
+    if (!info)
+        return fail(info.error().toString());
+    auto opened = Db::Connection::open(*info);
+    if (!opened)
+        return fail(opened.error().toString());
+    Db::Connection &db = **opened;
+    if (auto ok = Db::Migrator(db).migrate(); !ok)
+        return fail(ok.error().toString());
+    db.execScript(QStringLiteral(
+            "TRUNCATE events, daily_rollups, soft_bounce_counts, suppressions; "
+            "DELETE FROM messages; DELETE FROM webhook_secrets; DELETE FROM worker_keys"));
+
+    // One message per event's recipient, so that every event is joined, and sent the way the
+    // send workers do it (pending, then updated to sent), then vacuumed as autovacuum would: the
+    // table is in the shape events find it in production, not freshly loaded.
+    {
+        QByteArray copy;
+        for (int i = 0; i < total; ++i)
+            copy += "1\tpending\tr" + QByteArray::number(i) + "@example.org\n";
+        if (auto ok = db.copyIn(QStringLiteral("COPY messages (queue_id, state, recipient) FROM "
+                                               "STDIN"),
+                                copy);
+            !ok)
+            return fail(ok.error().toString());
+        // (VACUUM cannot run in the implicit transaction of a multi-statement script.)
+        db.execScript(QStringLiteral("VACUUM ANALYZE messages"));
+        if (auto ok = db.execScript(QStringLiteral(
+                    "UPDATE messages SET state = 'sent', sent_at = now(), provider_message_id = "
+                    "'bench' || substring(recipient from 2 for position('@' in recipient) - 2)"));
+            !ok)
+            return fail(ok.error().toString());
+        db.execScript(QStringLiteral("VACUUM ANALYZE messages"));
+    }
+
+    // This host's key, and the SendGrid verification key sealed to it.
+    auto hostKey = Secrets::KeyPair::generate();
+    Secrets::SecretRepository secrets(db);
+    auto id = secrets.registerKey(QStringLiteral("bench"), hostKey->publicKey());
+    secrets.authorise(*id);
+    Signer signer;
+    if (auto ok = Events::WebhookSecretRepository(db).setSecret(QStringLiteral("sendgrid"),
+                                                                QStringLiteral("public_key"),
+                                                                signer.publicKeyBase64());
+        !ok)
+        return fail(ok.error().toString());
+
+    // The batches, signed before the clock starts (signing is SendGrid's work, not ours).
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    struct Post
+    {
+        QByteArray body, timestamp, signature;
+    };
+    QList<Post> posts;
+    QByteArray copyRows;
+    for (int start = 0; start < total; start += batch) {
+        QByteArray body = "[";
+        for (int i = start; i < qMin(total, start + batch); ++i) {
+            if (i > start)
+                body += ',';
+            const char *kind = kinds[i % 10];
+            QByteArray e = "{\"email\":\"r" + QByteArray::number(i)
+                    + "@example.org\",\"timestamp\":" + QByteArray::number(now - 60)
+                    + ",\"smtp-id\":\"<bench" + QByteArray::number(i)
+                    + "@example.org>\",\"event\":\"" + kind
+                    + "\",\"category\":\"bench\",\"sg_event_id\":\"ev" + QByteArray::number(i)
+                    + "\",\"sg_message_id\":\"bench" + QByteArray::number(i)
+                    + ".filter0001.16648.5515E0B88.0\"";
+            if (qstrcmp(kind, "click") == 0)
+                e += ",\"url\":\"https://example.org/landing?i=" + QByteArray::number(i) + "\"";
+            if (qstrcmp(kind, "delivered") != 0)
+                e += ",\"useragent\":\"Mozilla/5.0 (Windows NT 10.0; Win64; "
+                     "x64)\",\"ip\":\"192.0.2.1\"";
+            else
+                e += ",\"response\":\"250 OK\",\"ip\":\"168.1.1.1\"";
+            e += '}';
+            body += e;
+            const QByteArray type = qstrcmp(kind, "open") == 0 ? "opened"
+                    : qstrcmp(kind, "click") == 0              ? "clicked"
+                                                               : "delivered";
+            QByteArray raw = e;
+            raw.replace("\\", "\\\\");
+            copyRows += "sendgrid\t" + QByteArray(kind) + ":ev" + QByteArray::number(i) + '\t'
+                    + type + "\tf\tbench" + QByteArray::number(i) + "\tr" + QByteArray::number(i)
+                    + "@example.org\t"
+                    + QDateTime::fromSecsSinceEpoch(now - 60, Qt::UTC)
+                              .toString(Qt::ISODate)
+                              .toLatin1()
+                    + '\t' + raw + '\n';
+        }
+        body += ']';
+        const QByteArray ts = QByteArray::number(now);
+        posts.append({body, ts, signer.sign(ts + body)});
+    }
+
+    // The server on its own thread, with its own connection.
+    QThread serverThread;
+    serverThread.start();
+    QObject context;
+    context.moveToThread(&serverThread);
+    Events::WebhookServer *server = nullptr;
+    quint16 port = 0;
+    const Db::ConnectionInfo serverInfo = *info;
+    QMetaObject::invokeMethod(
+            &context,
+            [&] {
+                Events::WebhookServer::Options options;
+                options.openConnection = [serverInfo] { return Db::Connection::open(serverInfo); };
+                options.hostKey = *hostKey;
+                server = new Events::WebhookServer(std::move(options));
+                port = server->listen(QHostAddress::LocalHost, 0).value_or(0);
+            },
+            Qt::BlockingQueuedConnection);
+    if (!port)
+        return fail(QStringLiteral("the server did not start"));
+
+    // A plain HTTP/1.1 client on one keep-alive connection (blocking calls are fine here: this
+    // thread does nothing else), so that the client's own overhead stays out of the measurement.
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    if (!socket.waitForConnected(5000))
+        return fail(QStringLiteral("cannot connect to the server"));
+    socket.setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    auto post = [&](const Post &p) {
+        QByteArray request = "POST /webhooks/sendgrid HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                             "Content-Type: application/json\r\nConnection: keep-alive\r\n"
+                             "X-Twilio-Email-Event-Webhook-Signature: "
+                + p.signature + "\r\nX-Twilio-Email-Event-Webhook-Timestamp: " + p.timestamp
+                + "\r\nContent-Length: " + QByteArray::number(p.body.size()) + "\r\n\r\n" + p.body;
+        socket.write(request);
+        QByteArray response;
+        qsizetype headerEnd = -1;
+        qint64 length = -1;
+        while (true) {
+            if (!socket.waitForReadyRead(60000))
+                return 0;
+            response += socket.readAll();
+            if (headerEnd < 0 && (headerEnd = response.indexOf("\r\n\r\n")) >= 0) {
+                for (const QByteArray &line : response.left(headerEnd).split('\n')) {
+                    if (line.toLower().startsWith("content-length:"))
+                        length = line.mid(15).trimmed().toLongLong();
+                }
+            }
+            if (headerEnd >= 0 && response.size() >= headerEnd + 4 + qMax<qint64>(length, 0))
+                break;
+        }
+        return response.mid(9, 3).toInt();
+    };
+    // Warm up the connection and the secret cache with a batch of nothing new.
+    post({"[]", QByteArray::number(now), signer.sign(QByteArray::number(now) + "[]")});
+
+    QElapsedTimer timer;
+    timer.start();
+    for (const Post &p : std::as_const(posts)) {
+        if (const int status = post(p); status != 200)
+            return fail(QStringLiteral("HTTP status %1").arg(status));
+    }
+    const double httpSeconds = timer.nsecsElapsed() / 1e9;
+    auto count = db.exec(QStringLiteral("SELECT count(*), count(message_id) FROM events"));
+    const qint64 stored = count->toInt(0, 0);
+    const qint64 joined = count->toInt(0, 1);
+
+    // The same requests handed to the server directly, without HTTP around them (on a fresh
+    // table and fresh messages): how much of the time is HTTP.
+    db.execScript(QStringLiteral("TRUNCATE events, daily_rollups; UPDATE messages SET delivery = "
+                                 "NULL, delivered_at = NULL, opened_at = NULL, clicked_at = NULL"));
+    db.execScript(QStringLiteral("VACUUM ANALYZE messages"));
+    double directSeconds = 0;
+    QMetaObject::invokeMethod(
+            &context,
+            [&] {
+                QElapsedTimer direct;
+                direct.start();
+                for (const Post &p : std::as_const(posts)) {
+                    Events::WebhookServer::Request r;
+                    r.method = "POST";
+                    r.path = QStringLiteral("/webhooks/sendgrid");
+                    r.headers = {{"X-Twilio-Email-Event-Webhook-Signature", p.signature},
+                                 {"X-Twilio-Email-Event-Webhook-Timestamp", p.timestamp}};
+                    r.body = p.body;
+                    if (server->handle(r).status != 200)
+                        return;
+                }
+                directSeconds = direct.nsecsElapsed() / 1e9;
+            },
+            Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+            &context, [&] { delete server; }, Qt::BlockingQueuedConnection);
+    serverThread.quit();
+    serverThread.wait();
+
+    // Raw COPY of the same rows into the same table: one COPY, and one COPY per batch.
+    const QString copySql = QStringLiteral(
+            "COPY events (source, event_key, type, machine, provider_message_id, recipient, "
+            "occurred_at, raw) FROM STDIN");
+    db.execScript(QStringLiteral("TRUNCATE events"));
+    timer.restart();
+    if (auto ok = db.copyIn(copySql, copyRows); !ok)
+        return fail(ok.error().toString());
+    const double copySeconds = timer.nsecsElapsed() / 1e9;
+    db.execScript(QStringLiteral("TRUNCATE events"));
+    const QList<QByteArray> lines = copyRows.split('\n');
+    timer.restart();
+    for (qsizetype i = 0; i < lines.size(); i += batch) {
+        QByteArray chunk;
+        for (qsizetype j = i; j < qMin(lines.size(), i + batch); ++j)
+            if (!lines.at(j).isEmpty())
+                chunk += lines.at(j) + '\n';
+        if (!chunk.isEmpty() && !db.copyIn(copySql, chunk))
+            return fail(QStringLiteral("COPY failed"));
+    }
+    const double copyBatchSeconds = timer.nsecsElapsed() / 1e9;
+
+    const double httpRate = stored / httpSeconds;
+    const double copyRate = total / copySeconds;
+    const double copyBatchRate = total / copyBatchSeconds;
+    std::printf("events: %d in batches of %d (%lld stored, %lld joined to messages)\n", total,
+                batch, stored, joined);
+    std::printf("webhook server (HTTP keep-alive, verify, parse, store + effects + rollups): "
+                "%10.0f events/s\n",
+                httpRate);
+    std::printf("the same requests without HTTP (verify, parse, store + effects + rollups): %10.0f "
+                "events/s\n",
+                directSeconds > 0 ? total / directSeconds : 0.0);
+    std::printf("raw COPY into events, one COPY:                                            %10.0f "
+                "events/s\n",
+                copyRate);
+    std::printf("raw COPY into events, one COPY per batch:                                  %10.0f "
+                "events/s\n",
+                copyBatchRate);
+    std::printf("ratio: %.2fx one COPY, %.2fx COPY per batch (goal >= 0.3x)\n", httpRate / copyRate,
+                httpRate / copyBatchRate);
+    return stored == total ? 0 : 1;
+}
