@@ -5,10 +5,14 @@
 #include "db/connection.h"
 #include "db/migrator.h"
 #include "delivery/workerpool.h"
+#include "events/webhooksecretrepository.h"
+#include "mime/messagereader.h"
 #include "providers/providerrepository.h"
 #include "queue/queuerepository.h"
 #include "queue/suppressionrepository.h"
 #include "queue/templaterepository.h"
+#include "secrets/sealedbox.h"
+#include "secrets/secretrepository.h"
 #include "smtp/smtppeer.h"
 #include "testdb.h"
 
@@ -39,6 +43,7 @@ private Q_SLOTS:
     void failsOverAndReturnsWhenThePrimaryRecovers();
     void aTemplateThatDoesNotRenderIsDeadLettered();
     void stopGivesBackWhatWasNotSent();
+    void trackedQueuesGetTrackingLinksAndOneClickUnsubscribe();
 
 private:
     qint64 scalar(const QString &sql, const QVariantList &params = {});
@@ -46,7 +51,8 @@ private:
                                           const QString &limits = {});
     void enqueue(int count, const QString &prefix,
                  const QString &queue = QStringLiteral("transactional"), int maxAttempts = 0);
-    std::unique_ptr<Delivery::WorkerPool> startPool(int workers, int concurrency = 16);
+    std::unique_ptr<Delivery::WorkerPool> startPool(
+            int workers, int concurrency = 16, std::shared_ptr<const Secrets::KeyPair> key = {});
     void stopPool(std::unique_ptr<Delivery::WorkerPool> &pool);
 
     Db::ConnectionInfo m_info;
@@ -127,9 +133,11 @@ void TestDelivery::enqueue(int count, const QString &prefix, const QString &queu
     QCOMPARE(queued->inserted, count);
 }
 
-std::unique_ptr<Delivery::WorkerPool> TestDelivery::startPool(int workers, int concurrency)
+std::unique_ptr<Delivery::WorkerPool> TestDelivery::startPool(
+        int workers, int concurrency, std::shared_ptr<const Secrets::KeyPair> key)
 {
     Delivery::WorkerSettings settings;
+    settings.hostKey = std::move(key);
     settings.database = m_info;
     settings.concurrency = concurrency;
     settings.leaseSeconds = 30;
@@ -391,6 +399,58 @@ void TestDelivery::stopGivesBackWhatWasNotSent()
                                    "AND attempts = 0")),
              20 - sent);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM sandbox_messages")), sent);
+}
+
+void TestDelivery::trackedQueuesGetTrackingLinksAndOneClickUnsubscribe()
+{
+    // A worker host with its key authorised, and tracking set up.
+    auto key = Secrets::KeyPair::generate();
+    QVERIFY(key);
+    Secrets::SecretRepository secrets(*m_db);
+    auto id = secrets.registerKey(QStringLiteral("this-host"), key->publicKey());
+    QVERIFY(id && secrets.authorise(*id));
+    Events::WebhookSecretRepository tracking(*m_db);
+    QVERIFY(tracking.setTrackingBaseUrl(QStringLiteral("https://t.example.org")));
+    addProvider(QStringLiteral("box"), QStringLiteral("sandbox:"), 10);
+
+    Queue::QueueRepository queue(*m_db);
+    for (const QString &name : {QStringLiteral("marketing"), QStringLiteral("transactional")}) {
+        Queue::NewMessage m;
+        m.queue = name;
+        m.recipient = name + QStringLiteral("@example.net");
+        m.subject = QStringLiteral("News");
+        m.htmlBody = QStringLiteral(
+                "<p><a href=\"https://shop.example.org/sale?a=1&amp;b=2\">Sale</a> "
+                "<a href=\"mailto:help@example.org\">Help</a></p>");
+        QVERIFY(queue.enqueue(m));
+    }
+    auto pool = startPool(1, 16, std::make_shared<const Secrets::KeyPair>(*key));
+    QTRY_COMPARE_WITH_TIMEOUT(scalar(QStringLiteral(
+                                      "SELECT count(*) FROM messages WHERE state = 'sent'")),
+                              2, 30'000);
+    stopPool(pool);
+    const auto raw = [&](const QString &recipient) {
+        auto row = m_db->exec(QStringLiteral(
+                                      "SELECT convert_from(raw, 'UTF8') FROM sandbox_messages "
+                                      "WHERE recipients = ARRAY[$1]"),
+                              {recipient});
+        return row && row->rowCount() == 1 ? row->text(0, 0) : QString();
+    };
+    const QString tracked = raw(QStringLiteral("marketing@example.net"));
+    const QString plain = raw(QStringLiteral("transactional@example.net"));
+    QVERIFY(!tracked.isEmpty() && !plain.isEmpty());
+    // Marketing tracks: the link goes through the click endpoint, a pixel is added, mailto: is
+    // left alone, and the one-click unsubscribe headers are there (RFC 8058).
+    QVERIFY2(tracked.contains(u"https://t.example.org/t/c/"), qPrintable(tracked));
+    QVERIFY(tracked.contains(u"https://t.example.org/t/o/"));
+    QVERIFY(tracked.contains(u"mailto:help@example.org"));
+    QVERIFY(!tracked.contains(u"https://shop.example.org/sale"));
+    QVERIFY(tracked.contains(u"List-Unsubscribe: <https://t.example.org/u/"));
+    QVERIFY(tracked.contains(u"List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+    // Transactional does not.
+    QVERIFY(plain.contains(u"https://shop.example.org/sale"));
+    QVERIFY(!plain.contains(u"t.example.org"));
+    QVERIFY(!plain.contains(u"List-Unsubscribe"));
 }
 
 QTEST_GUILESS_MAIN(TestDelivery)

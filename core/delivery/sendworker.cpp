@@ -2,11 +2,14 @@
 
 #include "common/logging.h"
 #include "db/connection.h"
+#include "events/webhooksecretrepository.h"
 #include "messagebuilder.h"
+#include "mime/message.h"
 #include "providers/providerrepository.h"
 #include "providers/sandbox/sandboxtransport.h"
 #include "providerset.h"
 #include "queue/queuerepository.h"
+#include "tracking/tracking.h"
 
 #include <QCoreApplication>
 #include <QHostInfo>
@@ -103,6 +106,7 @@ bool SendWorker::ensureConnected()
     }
     if (auto refreshed = m_providers->refresh(); !refreshed)
         qCWarning(lcQueue).noquote() << "providers:" << refreshed.error().message;
+    refreshTracking();
     m_sinceRefresh.restart();
     heartbeat();
     settle(); // outcomes that waited for the database
@@ -171,6 +175,7 @@ void SendWorker::handleTick()
             handleDatabaseError(refreshed.error());
             return;
         }
+        refreshTracking();
     }
     if (!m_waiting.isEmpty())
         dispatchAll();
@@ -185,6 +190,54 @@ void SendWorker::handleTick()
     // The safety net: scheduled messages come due, and notifications may have been missed.
     if (!m_stopping && (m_moreDue || m_sincePoll.elapsed() >= m_settings.pollIntervalMs))
         fill();
+}
+
+void SendWorker::refreshTracking()
+{
+    if (!m_connection)
+        return;
+    auto queues = m_connection->exec(QStringLiteral("SELECT name FROM queues WHERE tracking"));
+    if (!queues) {
+        handleDatabaseError(queues.error());
+        return;
+    }
+    m_trackedQueues.clear();
+    for (int r = 0; r < queues->rowCount(); ++r)
+        m_trackedQueues.insert(queues->text(r, 0));
+    Events::WebhookSecretRepository settings(*m_connection);
+    auto baseUrl = settings.trackingBaseUrl();
+    const QString url = baseUrl ? *baseUrl : QString();
+    if (url.isEmpty() || !m_settings.hostKey) {
+        if (!url.isEmpty() && m_trackingBaseUrl != url)
+            qCWarning(lcQueue) << "tracking is set up but this host has no worker key to open the "
+                                  "tracking key: messages go out without tracking";
+        m_trackingBaseUrl = url;
+        m_trackingKey.clear();
+        return;
+    }
+    if (m_trackingBaseUrl != url || m_trackingKey.isEmpty()) {
+        auto key = settings.trackingKey(*m_settings.hostKey);
+        if (!key) {
+            qCWarning(lcQueue).noquote() << "tracking key:" << key.error().message;
+            m_trackingKey.clear();
+        } else {
+            m_trackingKey = *key;
+        }
+    }
+    m_trackingBaseUrl = url;
+}
+
+void SendWorker::decorate(Mime::Message &mime, const Queue::ClaimedMessage &message) const
+{
+    if (m_trackingKey.isEmpty() || m_trackingBaseUrl.isEmpty()
+        || !m_trackedQueues.contains(message.queue))
+        return;
+    if (!mime.html().isEmpty())
+        mime.setHtml(
+                Tracking::rewriteHtml(mime.html(), message.id, m_trackingBaseUrl, m_trackingKey));
+    mime.setListUnsubscribe(QUrl(),
+                            QUrl(Tracking::unsubscribeUrl(message.id, m_trackingBaseUrl,
+                                                          m_trackingKey)));
 }
 
 void SendWorker::scheduleFill()
@@ -321,7 +374,11 @@ bool SendWorker::dispatch(Job &job, QHash<qint64, int> &grants)
         MessageBuilder::Options options;
         options.defaultSender = record.options.value(QStringLiteral("from")).toString();
         options.dkim = entry->dkim ? &*entry->dkim : nullptr;
-        options.decorate = m_settings.decorate;
+        options.decorate = m_settings.decorate
+                ? m_settings.decorate
+                : [this](Mime::Message &mime, const Queue::ClaimedMessage &message) {
+                      decorate(mime, message);
+                  };
         auto outgoing = m_builder->build(job.message, options);
         if (!outgoing) {
             if (!record.limits.isEmpty())

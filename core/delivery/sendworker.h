@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
+#include <QSet>
 
 #include <memory>
 
@@ -110,6 +111,9 @@ private:
     void handleNotification();
     void handleTick();
     void handleSent(Providers::Transport::Ticket ticket, const Providers::SendResult &result);
+    // Reloads which queues track opens and clicks, the tracking base URL and key.
+    void refreshTracking();
+    void decorate(Mime::Message &mime, const Queue::ClaimedMessage &message) const;
     void scheduleFill();
     void fill();
     void dispatchAll();
@@ -148,6 +152,9 @@ private:
     bool m_stopping = false;
     bool m_stopped = false;
     bool m_linkUp = false;
+    QSet<QString> m_trackedQueues;
+    QString m_trackingBaseUrl;
+    QByteArray m_trackingKey;
     int m_roundSize = 1;    // jobs in the dispatch round under way
     bool m_moreDue = false; // the last claim was full: claim again without waiting
     QTimer *m_graceTimer = nullptr;

@@ -29,7 +29,7 @@ pgsock=$work/sock
 "${as_server[@]}" "$pgbin/initdb" -D "$work/data" -U postgres -E UTF8 --locale=C.UTF-8 -A trust >"$work/initdb.log" 2>&1 \
     || { cat "$work/initdb.log" >&2; exit 1; }
 "${as_server[@]}" "$pgbin/pg_ctl" -D "$work/data" -l "$work/log/postgres.log" -w \
-    -o "-k $pgsock -p $pgport -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=256MB -c max_connections=200" start >/dev/null \
+    -o "-k $pgsock -p $pgport -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=256MB -c max_connections=200 ${BENCH_PG_OPTIONS:-}" start >/dev/null \
     || { cat "$work/log/postgres.log" >&2; exit 1; }
 pgconn="host=$pgsock port=$pgport dbname=postgres user=postgres"
 echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') (fsync off), $(nproc) CPUs"
