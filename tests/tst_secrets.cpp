@@ -1,5 +1,6 @@
 #include "db/connection.h"
 #include "db/migrator.h"
+#include "events/webhooksecretrepository.h"
 #include "secrets/keystore.h"
 #include "secrets/sealedbox.h"
 #include "secrets/secretrepository.h"
@@ -181,11 +182,18 @@ void TestSecrets::databaseHoldsOnlySealedBytes()
     QVERIFY(!openedB);
     QCOMPARE(openedB.error().code, QStringLiteral("secrets.not_sealed_for_host"));
 
-    // Authorised from host A, which re-seals what it holds for B.
+    // A webhook verification secret, sealed the same way.
+    Events::WebhookSecretRepository webhooks(db);
+    QVERIFY(webhooks.setSecret(QStringLiteral("mailgun"), QStringLiteral("signing_key"), "whsec"));
+
+    // Authorised from host A, which re-seals what it holds for B: the provider's password and
+    // the webhook secret.
     auto resealed = repository.authorise(*idB, &*hostA);
     QVERIFY2(resealed, qPrintable(resealed ? QString() : resealed.error().toString()));
-    QCOMPARE(*resealed, 1);
+    QCOMPARE(*resealed, 2);
     QCOMPARE(*repository.openSecret(providerId, QStringLiteral("password"), *hostB), m_secret);
+    QCOMPARE(*webhooks.openSecret(QStringLiteral("mailgun"), QStringLiteral("signing_key"), *hostB),
+             QByteArray("whsec"));
 
     // Replacing the secret replaces every copy; revoking a key removes its copies.
     QVERIFY(repository.setSecret(providerId, QStringLiteral("password"), "new"));

@@ -1,5 +1,7 @@
 #include "secretrepository.h"
 
+#include "events/webhooksecretrepository.h"
+
 #include "db/connection.h"
 #include "keystore.h"
 
@@ -112,6 +114,33 @@ Common::Result<int> SecretRepository::authorise(const QString &keyId, const KeyP
                                 "worker_key_id) "
                                 "DO UPDATE SET sealed = EXCLUDED.sealed, updated_at = now()"),
                         {providerId, name, keyId, *sealed});
+                if (!stored)
+                    return Common::fail(stored.error());
+                ++resealed;
+            }
+            // The webhook verification secrets and the tracking key, the same way.
+            auto hooks = m_connection.exec(
+                    QStringLiteral("SELECT provider, name, sealed FROM webhook_secrets "
+                                   "WHERE worker_key_id = $1"),
+                    {opener->id()});
+            if (!hooks)
+                return Common::fail(hooks.error());
+            for (int r = 0; r < hooks->rowCount(); ++r) {
+                const QString provider = hooks->text(r, 0);
+                const QString name = hooks->text(r, 1);
+                const QByteArray context = Events::WebhookSecretRepository::context(provider, name);
+                auto plain = SealedBox::open(hooks->bytes(r, 2), *opener, context);
+                if (!plain)
+                    return Common::fail(plain.error());
+                auto sealed = SealedBox::seal(*plain, publicKey, context);
+                if (!sealed)
+                    return Common::fail(sealed.error());
+                auto stored = m_connection.exec(
+                        QStringLiteral("INSERT INTO webhook_secrets (provider, name, worker_key_id, "
+                                       "sealed) VALUES ($1, $2, $3, $4) "
+                                       "ON CONFLICT (provider, name, worker_key_id) "
+                                       "DO UPDATE SET sealed = EXCLUDED.sealed, updated_at = now()"),
+                        {provider, name, keyId, *sealed});
                 if (!stored)
                     return Common::fail(stored.error());
                 ++resealed;
