@@ -1,5 +1,7 @@
 #include "common/querytablepage.h"
 #include "dashboard/dashboardpage.h"
+#include "providers/providerlistmodel.h"
+#include "providers/providerspage.h"
 #include "db/asyncdatabase.h"
 #include "db/connection.h"
 #include "db/demodata.h"
@@ -110,8 +112,16 @@ void TestMainWindow::everyPageShowsRealData()
              QString::number(sentToday->toInt(0, 0)));
     TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-dashboard"));
 
+    QVERIFY(m_window->showPage(QStringLiteral("providers")));
+    auto *providersPage = qobject_cast<ProvidersPage *>(
+            m_window->page(QStringLiteral("providers")));
+    QVERIFY(providersPage);
+    QTRY_COMPARE_WITH_TIMEOUT(providersPage->model()->rowCount(), 5, 30000);
+    QCOMPARE(providersPage->model()->index(0, 0).data().toString(), QStringLiteral("sandbox"));
+    TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-providers"));
+
     for (const QString &name :
-         {QStringLiteral("providers"), QStringLiteral("templates"), QStringLiteral("queues"),
+         {QStringLiteral("templates"), QStringLiteral("queues"),
           QStringLiteral("analytics"), QStringLiteral("suppressions")}) {
         QVERIFY(m_window->showPage(name));
         auto *page = qobject_cast<QueryTablePage *>(m_window->page(name));
@@ -119,9 +129,6 @@ void TestMainWindow::everyPageShowsRealData()
         QTRY_VERIFY2_WITH_TIMEOUT(page->model()->rowCount() > 0, qPrintable(name), 30000);
         TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-") + name);
     }
-    auto *providersPage = qobject_cast<QueryTablePage *>(
-            m_window->page(QStringLiteral("providers")));
-    QCOMPARE(providersPage->model()->index(0, 0).data().toString(), QStringLiteral("sandbox"));
     m_window->showPage(QStringLiteral("settings"));
     TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-settings"));
 }
