@@ -61,8 +61,10 @@ qint64 TestProviderCtl::scalar(const QString &sql)
 
 static QStringList tlsServer()
 {
-    return {u"--tls"_qs, u"starttls"_qs,           u"--cert"_qs, dataFile(u"server.pem"_qs),
-            u"--key"_qs, dataFile(u"server.key"_qs), u"--auth"_qs, u"alice:s3cret pass"_qs};
+    return {u"--tls"_qs,  u"starttls"_qs,
+            u"--cert"_qs, dataFile(u"server.pem"_qs),
+            u"--key"_qs,  dataFile(u"server.key"_qs),
+            u"--auth"_qs, u"alice:s3cret pass"_qs};
 }
 
 static QProcessEnvironment password(const QString &value)
@@ -116,11 +118,11 @@ void TestProviderCtl::mistakesSayWhatToDo_data()
                            u"sandbox:"_qs, u"--rate"_qs, u"10 per sec"_qs}
             << 1 << "not a rate limit";
     QTest::newRow("add, bad priority")
-            << QStringList{u"provider"_qs, u"add"_qs,        u"x"_qs,     u"--via"_qs,
+            << QStringList{u"provider"_qs, u"add"_qs,        u"x"_qs,    u"--via"_qs,
                            u"sandbox:"_qs, u"--priority"_qs, u"first"_qs}
             << 1 << "--priority";
     QTest::newRow("add, half of DKIM")
-            << QStringList{u"provider"_qs, u"add"_qs,           u"x"_qs,        u"--via"_qs,
+            << QStringList{u"provider"_qs, u"add"_qs,           u"x"_qs,          u"--via"_qs,
                            u"sandbox:"_qs, u"--dkim-domain"_qs, u"example.org"_qs}
             << 1 << "--dkim-selector";
     QTest::newRow("set unknown") << QStringList{u"provider"_qs, u"set"_qs, u"nope"_qs,
@@ -161,12 +163,26 @@ void TestProviderCtl::addWithoutAuthorisedHost()
 void TestProviderCtl::addListSetRemove()
 {
     authoriseHost();
-    const Run add = ctl({u"provider"_qs, u"add"_qs, u"relay"_qs, u"--via"_qs,
-                         u"smtp+starttls://alice@mail.example.org:587"_qs, u"--password-env"_qs,
-                         u"SMTP_PASSWORD"_qs, u"--priority"_qs, u"20"_qs, u"--rate"_qs,
-                         u"10/s,1000/h"_qs, u"--pool"_qs, u"3"_qs, u"--from"_qs,
-                         u"News <news@example.org>"_qs, u"--dkim-domain"_qs, u"example.org"_qs,
-                         u"--dkim-selector"_qs, u"mail"_qs, u"--dkim-key"_qs,
+    const Run add = ctl({u"provider"_qs,
+                         u"add"_qs,
+                         u"relay"_qs,
+                         u"--via"_qs,
+                         u"smtp+starttls://alice@mail.example.org:587"_qs,
+                         u"--password-env"_qs,
+                         u"SMTP_PASSWORD"_qs,
+                         u"--priority"_qs,
+                         u"20"_qs,
+                         u"--rate"_qs,
+                         u"10/s,1000/h"_qs,
+                         u"--pool"_qs,
+                         u"3"_qs,
+                         u"--from"_qs,
+                         u"News <news@example.org>"_qs,
+                         u"--dkim-domain"_qs,
+                         u"example.org"_qs,
+                         u"--dkim-selector"_qs,
+                         u"mail"_qs,
+                         u"--dkim-key"_qs,
                          dataFile(u"dkim.key"_qs)},
                         password(u"s3cret pass"_qs));
     QVERIFY2(add.exitCode == 0, qPrintable(add.all()));
@@ -243,8 +259,8 @@ void TestProviderCtl::testAndSendTestThroughStoredProvider()
                         password(u"s3cret pass"_qs));
     QVERIFY2(add.exitCode == 0, qPrintable(add.all()));
 
-    const Run test = ctl({u"provider"_qs, u"test"_qs, u"smtp-test"_qs, u"--key-dir"_qs,
-                          m_keys.path()});
+    const Run test = ctl(
+            {u"provider"_qs, u"test"_qs, u"smtp-test"_qs, u"--key-dir"_qs, m_keys.path()});
     QVERIFY2(test.exitCode == 0, qPrintable(test.all()));
     for (const QString &expected :
          {u"DNS resolution"_qs, u"TCP connect"_qs, u"STARTTLS"_qs, u"Protocol: TLS 1."_qs,
@@ -281,8 +297,7 @@ void TestProviderCtl::wrongPasswordReportedClearly()
                          u"ops@example.org"_qs},
                         password(u"not the password"_qs));
     QVERIFY2(add.exitCode == 0, qPrintable(add.all()));
-    const Run test = ctl({u"provider"_qs, u"test"_qs, u"wrong"_qs, u"--key-dir"_qs,
-                          m_keys.path()});
+    const Run test = ctl({u"provider"_qs, u"test"_qs, u"wrong"_qs, u"--key-dir"_qs, m_keys.path()});
     QCOMPARE(test.exitCode, 1);
     QVERIFY2(test.out.contains(u"FAIL"_qs) && test.err.contains(u"Authentication"_qs),
              qPrintable(test.all()));
@@ -299,8 +314,8 @@ void TestProviderCtl::wrongPasswordReportedClearly()
                          u"SMTP_PASSWORD"_qs},
                         password(u"s3cret pass"_qs));
     QVERIFY2(set.exitCode == 0, qPrintable(set.all()));
-    const Run retest = ctl({u"provider"_qs, u"test"_qs, u"wrong"_qs, u"--key-dir"_qs,
-                            m_keys.path()});
+    const Run retest = ctl(
+            {u"provider"_qs, u"test"_qs, u"wrong"_qs, u"--key-dir"_qs, m_keys.path()});
     QVERIFY2(retest.exitCode == 0, qPrintable(retest.all()));
     QCOMPARE(ctl({u"provider"_qs, u"remove"_qs, u"wrong"_qs}).exitCode, 0);
 }
@@ -314,8 +329,7 @@ void TestProviderCtl::testWithoutHostKey()
                         password(u"x"_qs));
     QVERIFY2(add.exitCode == 0, qPrintable(add.all()));
     QTemporaryDir empty;
-    const Run test = ctl({u"provider"_qs, u"test"_qs, u"keyless"_qs, u"--key-dir"_qs,
-                          empty.path()});
+    const Run test = ctl({u"provider"_qs, u"test"_qs, u"keyless"_qs, u"--key-dir"_qs, empty.path()});
     QCOMPARE(test.exitCode, 1);
     QVERIFY2(test.err.contains(u"worker init"_qs), qPrintable(test.err));
     QCOMPARE(ctl({u"provider"_qs, u"remove"_qs, u"keyless"_qs}).exitCode, 0);

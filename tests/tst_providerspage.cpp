@@ -90,15 +90,18 @@ void TestProvidersPage::initTestCase()
     QVERIFY2(m_peer.startPython(u"aiosmtpd_server.py"_qs,
                                 {u"--tls"_qs, u"starttls"_qs, u"--cert"_qs,
                                  dataFile(u"server.pem"_qs), u"--key"_qs,
-                                 dataFile(u"server.key"_qs), u"--auth"_qs,
-                                 u"alice:s3cret pass"_qs}),
+                                 dataFile(u"server.key"_qs), u"--auth"_qs, u"alice:s3cret pass"_qs}),
              qPrintable(m_peer.error()));
 
     auto config = Db::DatabaseConfig::external(info.toConnectionString());
     QVERIFY(config);
     m_async = std::make_unique<Db::AsyncDatabase>(*config);
     m_page = std::make_unique<ProvidersPage>();
-    new QAbstractItemModelTester(m_page->model(), QAbstractItemModelTester::FailureReportingMode::QtTest,
+    QFile style(u":/ui/style/postdesk.qss"_qs);
+    if (style.open(QIODevice::ReadOnly))
+        m_page->setStyleSheet(QString::fromUtf8(style.readAll()));
+    new QAbstractItemModelTester(m_page->model(),
+                                 QAbstractItemModelTester::FailureReportingMode::QtTest,
                                  m_page.get());
     m_page->setDatabase(m_async.get());
     m_page->resize(1280, 800);
@@ -195,14 +198,15 @@ void TestProvidersPage::addTestAndSendThroughTheForm()
             tls = item;
     }
     const QString joined = titles.join(u'|');
-    for (const QString &expected : {u"DNS resolution"_qs, u"TCP connect"_qs, u"EHLO"_qs,
-                                    u"Authentication"_qs})
+    for (const QString &expected :
+         {u"DNS resolution"_qs, u"TCP connect"_qs, u"EHLO"_qs, u"Authentication"_qs})
         QVERIFY2(joined.contains(expected), qPrintable(joined));
     QVERIFY(tls);
     QStringList facts;
     for (int i = 0; i < tls->childCount(); ++i)
         facts << tls->child(i)->text(0) + u": " + tls->child(i)->text(3);
-    QVERIFY2(facts.join(u'\n').contains(u"Issuer: Postdesk Test CA"_qs), qPrintable(facts.join(u'\n')));
+    QVERIFY2(facts.join(u'\n').contains(u"Issuer: Postdesk Test CA"_qs),
+             qPrintable(facts.join(u'\n')));
     QVERIFY2(facts.join(u'\n').contains(u"Verified: yes"_qs), qPrintable(facts.join(u'\n')));
     QCOMPARE(m_peer.messageCount(), 0);
     TestSupport::saveScreenshot(m_page.get(), u"providers-form-diagnostics"_qs);

@@ -251,7 +251,8 @@ Common::Status applyOptions(const QCommandLineParser &parser, Providers::Provide
     const QString dkimSelector = record.options.value(QStringLiteral("dkim_selector")).toString();
     const bool hasKey = secrets.contains(QStringLiteral("dkim_key"))
             || record.secretNames.contains(QStringLiteral("dkim_key"));
-    if (!dkimDomain.isEmpty() || !dkimSelector.isEmpty() || secrets.contains(QStringLiteral("dkim_key"))) {
+    if (!dkimDomain.isEmpty() || !dkimSelector.isEmpty()
+        || secrets.contains(QStringLiteral("dkim_key"))) {
         if (dkimDomain.isEmpty() || dkimSelector.isEmpty() || !hasKey) {
             return Common::fail(QStringLiteral("providers.dkim"),
                                 QStringLiteral("DKIM signing needs all of --dkim-domain, "
@@ -394,8 +395,7 @@ int runList(const QStringList &args)
     for (const auto &p : std::as_const(*records)) {
         rows.append({p.name, p.type, p.enabled ? QStringLiteral("yes") : QStringLiteral("no"),
                      QString::number(p.priority),
-                     p.limits.isEmpty() ? QStringLiteral("-") : p.limits.toString(),
-                     healthText(p),
+                     p.limits.isEmpty() ? QStringLiteral("-") : p.limits.toString(), healthText(p),
                      p.secretNames.isEmpty() ? QStringLiteral("-")
                                              : p.secretNames.join(QStringLiteral(",")),
                      p.url()});
@@ -455,19 +455,18 @@ int runSet(const QStringList &args)
     if (!updated) {
         if (updated.error().code == u"providers.conflict") {
             err() << "postdeskctl: " << updated.error().message << '\n';
-            const QJsonObject stored{
-                    {QStringLiteral("name"), conflict.stored.name},
-                    {QStringLiteral("type"), conflict.stored.type},
-                    {QStringLiteral("enabled"), conflict.stored.enabled},
-                    {QStringLiteral("priority"), conflict.stored.priority},
-                    {QStringLiteral("limits"), conflict.stored.limits.toString()},
-                    {QStringLiteral("pool_size"), conflict.stored.poolSize},
-                    {QStringLiteral("options"), conflict.stored.options}};
+            const QJsonObject stored{{QStringLiteral("name"), conflict.stored.name},
+                                     {QStringLiteral("type"), conflict.stored.type},
+                                     {QStringLiteral("enabled"), conflict.stored.enabled},
+                                     {QStringLiteral("priority"), conflict.stored.priority},
+                                     {QStringLiteral("limits"), conflict.stored.limits.toString()},
+                                     {QStringLiteral("pool_size"), conflict.stored.poolSize},
+                                     {QStringLiteral("options"), conflict.stored.options}};
             for (const QString &field : std::as_const(conflict.changedFields)) {
                 const QJsonValue value = stored.value(field);
                 err() << "  stored " << field << ": "
-                      << (value.isObject() ? QString::fromUtf8(QJsonDocument(value.toObject())
-                                                                       .toJson(QJsonDocument::Compact))
+                      << (value.isObject() ? QString::fromUtf8(
+                                  QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact))
                                            : value.toVariant().toString())
                       << '\n';
             }
@@ -562,10 +561,11 @@ int runSendTest(const QStringList &args)
     parser.addOption(keyDirOption());
     parser.addOption(QCommandLineOption(QStringLiteral("to"), QStringLiteral("The recipient."),
                                         QStringLiteral("address")));
-    parser.addOption(QCommandLineOption(
-            QStringLiteral("from"),
-            QStringLiteral("The From address (default: the provider's default From)."),
-            QStringLiteral("address")));
+    parser.addOption(
+            QCommandLineOption(QStringLiteral("from"),
+                               QStringLiteral(
+                                       "The From address (default: the provider's default From)."),
+                               QStringLiteral("address")));
     parser.addOption(QCommandLineOption(QStringLiteral("subject"), QStringLiteral("The subject."),
                                         QStringLiteral("text")));
     parser.addPositionalArgument(QStringLiteral("name"), QStringLiteral("The provider's name."));
@@ -642,7 +642,8 @@ int runProviderTest(const QStringList &args)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(
-            QStringLiteral("Checks a provider (a saved one by NAME, or --via URL) step by step without sending mail: DNS resolution, "
+            QStringLiteral("Checks a provider (a saved one by NAME, or --via URL) step by step "
+                           "without sending mail: DNS resolution, "
                            "TCP connect, TLS handshake (protocol, cipher, certificate), EHLO "
                            "capabilities and AUTH. Exits 0 when every step passes, 1 otherwise."));
     parser.addOption(viaOption());

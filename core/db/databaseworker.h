@@ -44,8 +44,7 @@ public Q_SLOTS:
     void start();
     void runQuery(quint64 requestId, const QString &sql, const QVariantList &params);
     // Runs function with this thread's connection (for repositories that take a Connection).
-    void runFunction(quint64 requestId,
-                     const std::function<QVariant(Db::Connection &)> &function);
+    void runFunction(quint64 requestId, const std::function<QVariant(Db::Connection &)> &function);
 
 Q_SIGNALS:
     void linkStateChanged(Db::LinkState state, const QString &where, const QString &detail);

@@ -7,9 +7,8 @@
 
 namespace Providers {
 
-Common::Result<OutgoingMessage> composeTestMessage(const QString &providerName,
-                                                   const QString &from, const QString &to,
-                                                   const QString &subject)
+Common::Result<OutgoingMessage> composeTestMessage(const QString &providerName, const QString &from,
+                                                   const QString &to, const QString &subject)
 {
     if (from.trimmed().isEmpty()) {
         return Common::fail(QStringLiteral("providers.test_from"),
@@ -28,10 +27,10 @@ Common::Result<OutgoingMessage> composeTestMessage(const QString &providerName,
     message.setSubject(subject.isEmpty()
                                ? QStringLiteral("Postdesk test message via %1").arg(providerName)
                                : subject);
-    message.setText(QStringLiteral("This is a test message sent by Postdesk through the provider "
-                                   "'%1' at %2.\n\nNo action is needed.\n")
-                            .arg(providerName,
-                                 QDateTime::currentDateTimeUtc().toString(Qt::ISODate)));
+    message.setText(
+            QStringLiteral("This is a test message sent by Postdesk through the provider "
+                           "'%1' at %2.\n\nNo action is needed.\n")
+                    .arg(providerName, QDateTime::currentDateTimeUtc().toString(Qt::ISODate)));
     auto composed = message.compose();
     if (!composed)
         return Common::fail(composed.error());

@@ -97,8 +97,12 @@ ProviderForm::ProviderForm(QWidget *parent)
     m_name->setPlaceholderText(tr("e.g. main-relay"));
     m_type = new QComboBox(general);
     m_type->setObjectName(QStringLiteral("providerType"));
-    const QStringList labels{tr("SMTP"),       tr("SendGrid"),    tr("Mailgun"),
-                             tr("Amazon SES"), tr("Postmark"),    tr("Custom HTTP (JSON)"),
+    const QStringList labels{tr("SMTP"),
+                             tr("SendGrid"),
+                             tr("Mailgun"),
+                             tr("Amazon SES"),
+                             tr("Postmark"),
+                             tr("Custom HTTP (JSON)"),
                              tr("Sandbox (keeps mail in the database)")};
     for (int i = 0; i < typeOrder.size(); ++i)
         m_type->addItem(labels.at(i), typeOrder.at(i));
@@ -370,7 +374,8 @@ QWidget *ProviderForm::buildHttpPages()
     m_httpUrl->setPlaceholderText(QStringLiteral("https+json://api.example.org/send"));
     m_httpHeaders = new QPlainTextEdit(m_typePages);
     m_httpHeaders->setObjectName(QStringLiteral("httpHeaders"));
-    m_httpHeaders->setPlaceholderText(tr("One 'Name: value' per line, e.g. Authorization: Bearer …"));
+    m_httpHeaders->setPlaceholderText(
+            tr("One 'Name: value' per line, e.g. Authorization: Bearer …"));
     m_httpHeaders->setMaximumHeight(80);
     http->addRow(tr("Endpoint URL"), m_httpUrl);
     http->addRow(tr("Headers (secret)"), m_httpHeaders);
@@ -408,9 +413,10 @@ void ProviderForm::loadRecord(const Providers::ProviderRecord &record)
 {
     const QSignalBlocker blockType(m_type);
     m_name->setText(record.name);
-    const int typeIndex = std::max(0, int(typeOrder.indexOf(record.type.isEmpty()
-                                                                    ? QStringLiteral("smtp")
-                                                                    : record.type)));
+    const int typeIndex = std::max(0,
+                                   int(typeOrder.indexOf(record.type.isEmpty()
+                                                                 ? QStringLiteral("smtp")
+                                                                 : record.type)));
     m_type->setCurrentIndex(typeIndex);
     m_typePages->setCurrentIndex(typeIndex);
     m_enabled->setChecked(record.enabled);
@@ -421,8 +427,8 @@ void ProviderForm::loadRecord(const Providers::ProviderRecord &record)
     m_dkimDomain->setText(record.options.value(QStringLiteral("dkim_domain")).toString());
     m_dkimSelector->setText(record.options.value(QStringLiteral("dkim_selector")).toString());
     m_dkimKeyFile->clear();
-    for (QLineEdit *secret : {m_password, m_sendgridKey, m_mailgunKey, m_sesAccess, m_sesSecret,
-                              m_postmarkToken})
+    for (QLineEdit *secret :
+         {m_password, m_sendgridKey, m_mailgunKey, m_sesAccess, m_sesSecret, m_postmarkToken})
         secret->clear();
     m_httpHeaders->clear();
 
@@ -582,7 +588,8 @@ QString ProviderForm::buildUrl(bool *usesPlaceholder, QStringList *problems) con
                 continue;
             }
             query.addQueryItem(QStringLiteral("header"),
-                               enc(line.left(colon).trimmed() + u':' + line.mid(colon + 1).trimmed()));
+                               enc(line.left(colon).trimmed() + u':'
+                                   + line.mid(colon + 1).trimmed()));
         }
         if (lines.isEmpty() && stored && m_base.secretNames.contains(u"headers"_qs))
             *usesPlaceholder = true; // the stored headers stay
@@ -681,8 +688,7 @@ void ProviderForm::acceptStoredRevision(int revision)
     m_draft.record.revision = revision;
 }
 
-void ProviderForm::showConflict(const Providers::ProviderConflict &conflict,
-                                const QString &message)
+void ProviderForm::showConflict(const Providers::ProviderConflict &conflict, const QString &message)
 {
     m_storedRevision = conflict.stored.revision;
     const Providers::ProviderRecord &s = conflict.stored;
@@ -802,38 +808,36 @@ void ProviderForm::runDiagnostics(Providers::Transport *transport)
                 auto *item = new QTreeWidgetItem(m_steps, {title, tr("…"), QString(), QString()});
                 item->setData(0, Qt::UserRole, id);
             });
-    connect(m_diagnostics, &Providers::Diagnostics::stepFinished, this,
-            [this](const Providers::DiagnosticStep &step) {
-                QTreeWidgetItem *item = nullptr;
-                for (int i = m_steps->topLevelItemCount() - 1; i >= 0 && !item; --i) {
-                    if (m_steps->topLevelItem(i)->data(0, Qt::UserRole).toString() == step.id)
-                        item = m_steps->topLevelItem(i);
-                }
-                if (!item) {
-                    item = new QTreeWidgetItem(m_steps);
-                    item->setData(0, Qt::UserRole, step.id);
-                }
-                const QString status = step.skipped ? tr("skipped") : step.ok ? tr("ok") : tr("FAILED");
-                item->setText(0, step.title);
-                item->setText(1, status);
-                item->setText(2, tr("%1 ms").arg(step.durationMs));
-                item->setText(3, step.detail);
-                item->setToolTip(3, step.detail);
-                item->setForeground(1, step.ok ? QColor(0x1e, 0x7d, 0x32) : QColor(0xb0, 0x20, 0x20));
-                for (const Providers::DiagnosticFact &fact : step.facts) {
-                    if (fact.value.isEmpty())
-                        continue;
-                    auto *child = new QTreeWidgetItem(item, {fact.name, QString(), QString(),
-                                                             fact.value});
-                    child->setToolTip(3, fact.value);
-                }
-                item->setExpanded(step.id == u"tls" || !step.ok);
-            });
+    connect(m_diagnostics, &Providers::Diagnostics::stepFinished, this, [this](const Providers::DiagnosticStep &step) {
+        QTreeWidgetItem *item = nullptr;
+        for (int i = m_steps->topLevelItemCount() - 1; i >= 0 && !item; --i) {
+            if (m_steps->topLevelItem(i)->data(0, Qt::UserRole).toString() == step.id)
+                item = m_steps->topLevelItem(i);
+        }
+        if (!item) {
+            item = new QTreeWidgetItem(m_steps);
+            item->setData(0, Qt::UserRole, step.id);
+        }
+        const QString status = step.skipped ? tr("skipped") : step.ok ? tr("ok") : tr("FAILED");
+        item->setText(0, step.title);
+        item->setText(1, status);
+        item->setText(2, tr("%1 ms").arg(step.durationMs));
+        item->setText(3, step.detail);
+        item->setToolTip(3, step.detail);
+        item->setForeground(1, step.ok ? QColor(0x1e, 0x7d, 0x32) : QColor(0xb0, 0x20, 0x20));
+        for (const Providers::DiagnosticFact &fact : step.facts) {
+            if (fact.value.isEmpty())
+                continue;
+            auto *child = new QTreeWidgetItem(item, {fact.name, QString(), QString(), fact.value});
+            child->setToolTip(3, fact.value);
+        }
+        item->setExpanded(step.id == u"tls" || !step.ok);
+    });
     connect(m_diagnostics, &Providers::Diagnostics::finished, this,
             [this](const Providers::DiagnosticReport &report) {
                 if (report.ok()) {
-                    m_testResult->setText(tr("All checks passed in %1 ms. Nothing was sent.")
-                                                  .arg(report.totalMs));
+                    m_testResult->setText(
+                            tr("All checks passed in %1 ms. Nothing was sent.").arg(report.totalMs));
                 } else if (!report.steps.isEmpty()) {
                     const auto &failed = report.steps.last();
                     m_testResult->setText(tr("%1 failed: %2").arg(failed.title, failed.detail));
@@ -843,13 +847,12 @@ void ProviderForm::runDiagnostics(Providers::Transport *transport)
     m_diagnostics->start();
 }
 
-void ProviderForm::runSend(Providers::Transport *transport,
-                           const QMap<QString, QByteArray> &secrets)
+void ProviderForm::runSend(Providers::Transport *transport, const QMap<QString, QByteArray> &secrets)
 {
     const Providers::ProviderRecord &r = m_draft.record;
-    auto message = Providers::composeTestMessage(
-            r.name.isEmpty() ? tr("(unsaved)") : r.name,
-            r.options.value(QStringLiteral("from")).toString(), m_testTo->text().trimmed());
+    auto message = Providers::composeTestMessage(r.name.isEmpty() ? tr("(unsaved)") : r.name,
+                                                 r.options.value(QStringLiteral("from")).toString(),
+                                                 m_testTo->text().trimmed());
     if (!message) {
         m_sendResult->setText(message.error().toString());
         setBusy(false);
@@ -857,9 +860,10 @@ void ProviderForm::runSend(Providers::Transport *transport,
     }
     const QString dkimDomain = r.options.value(QStringLiteral("dkim_domain")).toString();
     if (!dkimDomain.isEmpty() && secrets.contains(QStringLiteral("dkim_key"))) {
-        auto signer = Mime::DkimSigner::fromPem(
-                secrets.value(QStringLiteral("dkim_key")), dkimDomain,
-                r.options.value(QStringLiteral("dkim_selector")).toString());
+        auto signer = Mime::DkimSigner::fromPem(secrets.value(QStringLiteral("dkim_key")),
+                                                dkimDomain,
+                                                r.options.value(QStringLiteral("dkim_selector"))
+                                                        .toString());
         auto signedData = signer ? signer->sign(message->data)
                                  : Common::Result<QByteArray>(tl::unexpected(signer.error()));
         if (!signedData) {

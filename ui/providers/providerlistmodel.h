@@ -23,8 +23,18 @@ class ProviderListModel final : public QAbstractTableModel
     Q_DISABLE_COPY_MOVE(ProviderListModel)
 
 public:
-    enum Column { Name, Type, Enabled, Health, Priority, Limits, SentPerHour, Delivery, Secrets,
-                  ColumnCount };
+    enum Column {
+        Name,
+        Type,
+        Enabled,
+        Health,
+        Priority,
+        Limits,
+        SentPerHour,
+        Delivery,
+        Secrets,
+        ColumnCount
+    };
 
     explicit ProviderListModel(QObject *parent = nullptr);
 

@@ -127,7 +127,8 @@ ProvidersPage::ProvidersPage(QWidget *parent)
                     auto found = Providers::ProviderRepository(connection).find(name);
                     return found ? QVariant::fromValue(*found) : QVariant();
                 },
-                this, [this](const QVariant &result, const QString &error) {
+                this,
+                [this](const QVariant &result, const QString &error) {
                     if (result.isValid())
                         m_form->startEdit(result.value<Providers::ProviderRecord>());
                     else
@@ -212,22 +213,22 @@ void ProvidersPage::refresh()
                         rows[i].sentLastHour = traffic->toInt(r, 1);
                         rows[i].sentLast24h = traffic->toInt(r, 2);
                         if (rows[i].sentLast24h > 0)
-                            rows[i].deliveryRate =
-                                    double(traffic->toInt(r, 3)) / double(rows[i].sentLast24h);
+                            rows[i].deliveryRate = double(traffic->toInt(r, 3))
+                                    / double(rows[i].sentLast24h);
                     }
                 }
                 return QVariant::fromValue(rows);
             },
-            this, [this](const QVariant &result, const QString &error) {
+            this,
+            [this](const QVariant &result, const QString &error) {
                 m_loading = false;
                 if (std::exchange(m_refreshAgain, false)) {
                     refresh();
                     return;
                 }
                 if (!error.isEmpty() || result.typeId() == QMetaType::QString) {
-                    m_header->setNotice(
-                            tr("Could not load the providers: %1")
-                                    .arg(error.isEmpty() ? result.toString() : error));
+                    m_header->setNotice(tr("Could not load the providers: %1")
+                                                .arg(error.isEmpty() ? result.toString() : error));
                     return;
                 }
                 m_header->setNotice({});
@@ -268,11 +269,13 @@ void ProvidersPage::move(int delta)
                 auto done = Providers::ProviderRepository(connection).reorder(names);
                 return done ? QString() : done.error().toString();
             },
-            this, [this, names](const QVariant &result, const QString &error) {
+            this,
+            [this, names](const QVariant &result, const QString &error) {
                 const QString problem = error.isEmpty() ? result.toString() : error;
-                setStatus(problem.isEmpty() ? tr("New failover order: %1")
-                                                      .arg(names.join(QStringLiteral(", ")))
-                                            : tr("Not reordered: %1").arg(problem));
+                setStatus(
+                        problem.isEmpty()
+                                ? tr("New failover order: %1").arg(names.join(QStringLiteral(", ")))
+                                : tr("Not reordered: %1").arg(problem));
                 refresh();
             });
 }
@@ -289,12 +292,12 @@ void ProvidersPage::toggleEnabled()
                 auto done = Providers::ProviderRepository(connection).setEnabled(name, enable);
                 return done ? QString() : done.error().toString();
             },
-            this, [this, name, enable](const QVariant &result, const QString &error) {
+            this,
+            [this, name, enable](const QVariant &result, const QString &error) {
                 const QString problem = error.isEmpty() ? result.toString() : error;
-                setStatus(problem.isEmpty()
-                                  ? (enable ? tr("%1 enabled").arg(name)
-                                            : tr("%1 disabled").arg(name))
-                                  : problem);
+                setStatus(problem.isEmpty() ? (enable ? tr("%1 enabled").arg(name)
+                                                      : tr("%1 disabled").arg(name))
+                                            : problem);
                 refresh();
             });
 }
@@ -310,7 +313,8 @@ void ProvidersPage::removeSelected()
                 auto done = Providers::ProviderRepository(connection).remove(name);
                 return done ? QString() : done.error().toString();
             },
-            this, [this, name](const QVariant &result, const QString &error) {
+            this,
+            [this, name](const QVariant &result, const QString &error) {
                 const QString problem = error.isEmpty() ? result.toString() : error;
                 setStatus(problem.isEmpty() ? tr("%1 removed").arg(name) : problem);
                 refresh();
@@ -327,9 +331,9 @@ void ProvidersPage::save()
             [draft, editing](Db::Connection &connection) {
                 Providers::ProviderRepository repository(connection);
                 SaveOutcome outcome;
-                auto saved = editing ? repository.update(draft.record, draft.secrets,
-                                                         &outcome.conflict)
-                                     : repository.add(draft.record, draft.secrets);
+                auto saved = editing
+                        ? repository.update(draft.record, draft.secrets, &outcome.conflict)
+                        : repository.add(draft.record, draft.secrets);
                 if (saved) {
                     outcome.ok = true;
                     outcome.record = *saved;
@@ -339,7 +343,8 @@ void ProvidersPage::save()
                 }
                 return QVariant::fromValue(outcome);
             },
-            this, [this](const QVariant &result, const QString &error) {
+            this,
+            [this](const QVariant &result, const QString &error) {
                 if (!error.isEmpty()) {
                     m_form->showSaveError(error);
                     return;
@@ -378,8 +383,7 @@ void ProvidersPage::openStoredSecrets(const QString &name)
                     store = std::make_unique<Secrets::FileKeyStore>(keyDir);
                 auto key = store->load(QStringLiteral("worker-key"));
                 if (!key) {
-                    outcome.error =
-                            key.error().code == u"secrets.not_found"
+                    outcome.error = key.error().code == u"secrets.not_found"
                             ? QObject::tr("This host has no worker key in %1, so it cannot "
                                           "open the stored secrets. Type them again to test, "
                                           "or run 'postdeskctl worker init' and have an admin "
@@ -402,7 +406,8 @@ void ProvidersPage::openStoredSecrets(const QString &name)
                     outcome.error = secrets.error().toString();
                 return QVariant::fromValue(outcome);
             },
-            this, [this](const QVariant &result, const QString &error) {
+            this,
+            [this](const QVariant &result, const QString &error) {
                 const auto outcome = result.value<SecretsOutcome>();
                 m_form->continueWithStoredSecrets(outcome.secrets,
                                                   error.isEmpty() ? outcome.error : error);

@@ -4,8 +4,8 @@
 #include "common/querytablepage.h"
 #include "connectionindicator.h"
 #include "dashboard/dashboardpage.h"
-#include "providers/providerspage.h"
 #include "db/asyncdatabase.h"
+#include "providers/providerspage.h"
 #include "settings/settingspage.h"
 #include "sidebar.h"
 
