@@ -688,37 +688,49 @@ void ProviderForm::acceptStoredRevision(int revision)
     m_draft.record.revision = revision;
 }
 
+// The editable fields as the repository compares them.
+static QJsonObject editableFields(const Providers::ProviderRecord &p)
+{
+    return QJsonObject{{QStringLiteral("name"), p.name},
+                       {QStringLiteral("type"), p.type},
+                       {QStringLiteral("enabled"), p.enabled},
+                       {QStringLiteral("priority"), p.priority},
+                       {QStringLiteral("limits"), p.limits.toString()},
+                       {QStringLiteral("pool_size"), p.poolSize},
+                       {QStringLiteral("options"), p.options}};
+}
+
 void ProviderForm::showConflict(const Providers::ProviderConflict &conflict, const QString &message)
 {
     m_storedRevision = conflict.stored.revision;
-    const Providers::ProviderRecord &s = conflict.stored;
-    const QJsonObject stored{{QStringLiteral("name"), s.name},
-                             {QStringLiteral("type"), s.type},
-                             {QStringLiteral("enabled"), s.enabled},
-                             {QStringLiteral("priority"), s.priority},
-                             {QStringLiteral("limits"), s.limits.toString()},
-                             {QStringLiteral("pool_size"), s.poolSize},
-                             {QStringLiteral("options"), s.options}};
+    // What the other editor changed: the stored value against the one this form started from
+    // (the repository's changedFields also names the fields this form changed itself).
+    const QJsonObject theirs = editableFields(conflict.stored);
+    const QJsonObject started = editableFields(m_base);
+    const QJsonObject mine = editableFields(m_draft.record);
+    const auto text = [](const QJsonValue &v) { return v.toVariant().toString(); };
     QStringList lines;
-    for (const QString &field : conflict.changedFields) {
-        const QJsonValue value = stored.value(field);
-        if (value.isObject()) {
-            // Options: name the keys whose values differ from what this form holds.
-            const QJsonObject theirs = value.toObject();
-            const QJsonObject mine = m_draft.record.options;
-            QStringList keys = theirs.keys() + mine.keys();
+    for (auto it = theirs.constBegin(); it != theirs.constEnd(); ++it) {
+        const QString &field = it.key();
+        if (it.value().isObject()) {
+            const QJsonObject stored = it.value().toObject();
+            const QJsonObject before = started.value(field).toObject();
+            const QJsonObject now = mine.value(field).toObject();
+            QStringList keys = stored.keys() + before.keys();
             keys.removeDuplicates();
             for (const QString &key : std::as_const(keys)) {
-                if (theirs.value(key) != mine.value(key))
+                if (stored.value(key) != before.value(key))
                     lines << tr("%1: theirs “%2”, yours “%3”")
-                                     .arg(key, theirs.value(key).toVariant().toString(),
-                                          mine.value(key).toVariant().toString());
+                                     .arg(key, text(stored.value(key)), text(now.value(key)));
             }
-        } else {
-            lines << tr("%1: theirs “%2”").arg(field, value.toVariant().toString());
+        } else if (it.value() != started.value(field)) {
+            lines << tr("%1: theirs “%2”, yours “%3”")
+                             .arg(field, text(it.value()), text(mine.value(field)));
         }
     }
-    m_conflictLabel->setText(message + u"\n\n" + lines.join(u'\n'));
+    if (lines.isEmpty())
+        lines << tr("(only health or secrets changed)");
+    m_conflictLabel->setText(message + u"\n\n" + tr("Changed by them:") + u'\n' + lines.join(u'\n'));
     m_conflictBox->show();
 }
 
