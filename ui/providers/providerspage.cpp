@@ -12,6 +12,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QStackedWidget>
 #include <QTableView>
@@ -308,6 +309,14 @@ void ProvidersPage::removeSelected()
     if (!row || !database())
         return;
     const QString name = row->record.name;
+    const auto answer = QMessageBox::question(
+            this, tr("Remove provider"),
+            tr("Remove the provider %1 and its sealed secrets? Mail is no longer sent through it; "
+               "this cannot be undone.")
+                    .arg(name),
+            QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
+    if (answer != QMessageBox::Yes)
+        return;
     database()->run(
             [name](Db::Connection &connection) -> QVariant {
                 auto done = Providers::ProviderRepository(connection).remove(name);
