@@ -52,18 +52,19 @@ QString enc(const QString &text)
     return QString::fromLatin1(QUrl::toPercentEncoding(text));
 }
 
-QString browseRow(QWidget *parent, QLineEdit *edit, QHBoxLayout **row)
+// edit with a Browse… button that fills it with a chosen file.
+QHBoxLayout *browseRow(QWidget *parent, QLineEdit *edit)
 {
-    *row = new QHBoxLayout;
-    (*row)->addWidget(edit, 1);
+    auto *row = new QHBoxLayout;
+    row->addWidget(edit, 1);
     auto *browse = new QPushButton(QObject::tr("Browse…"), parent);
     QObject::connect(browse, &QPushButton::clicked, parent, [parent, edit] {
         const QString file = QFileDialog::getOpenFileName(parent, QObject::tr("Choose a file"));
         if (!file.isEmpty())
             edit->setText(file);
     });
-    (*row)->addWidget(browse);
-    return {};
+    row->addWidget(browse);
+    return row;
 }
 
 } // namespace
@@ -143,8 +144,7 @@ ProviderForm::ProviderForm(QWidget *parent)
     m_dkimSelector->setObjectName(QStringLiteral("dkimSelector"));
     m_dkimKeyFile = new QLineEdit(dkim);
     m_dkimKeyFile->setObjectName(QStringLiteral("dkimKeyFile"));
-    QHBoxLayout *keyRow = nullptr;
-    browseRow(dkim, m_dkimKeyFile, &keyRow);
+    QHBoxLayout *keyRow = browseRow(dkim, m_dkimKeyFile);
     dkimForm->addRow(tr("Domain (d=)"), m_dkimDomain);
     dkimForm->addRow(tr("Selector (s=)"), m_dkimSelector);
     dkimForm->addRow(tr("Private key (PEM)"), keyRow);
@@ -303,8 +303,7 @@ QWidget *ProviderForm::buildSmtpPage()
     m_caFile = new QLineEdit(box);
     m_caFile->setObjectName(QStringLiteral("smtpCaFile"));
     m_caFile->setPlaceholderText(tr("empty: the system's certificate authorities"));
-    QHBoxLayout *caRow = nullptr;
-    browseRow(box, m_caFile, &caRow);
+    QHBoxLayout *caRow = browseRow(box, m_caFile);
     m_connectTimeout = new QSpinBox(box);
     m_connectTimeout->setObjectName(QStringLiteral("smtpConnectTimeout"));
     m_connectTimeout->setRange(1, 600);
