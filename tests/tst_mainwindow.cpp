@@ -5,6 +5,8 @@
 #include "db/demodata.h"
 #include "db/localcluster.h"
 #include "db/migrator.h"
+#include "providers/providerlistmodel.h"
+#include "providers/providerspage.h"
 #include "settings/settingspage.h"
 #include "shell/connectionindicator.h"
 #include "shell/mainwindow.h"
@@ -103,6 +105,17 @@ void TestMainWindow::everyPageShowsRealData()
     QTRY_COMPARE(queues->model()->rowCount(), 4);
     auto *providers = dashboard->findChild<QTableView *>(QStringLiteral("providersTable"));
     QTRY_COMPARE(providers->model()->rowCount(), 5);
+    // System status with its reason; the demo data has a degraded provider and no workers.
+    const QString status = dashboard->cardValue(QStringLiteral("status"));
+    QVERIFY2(status == u"Operational" || status == u"Degraded" || status == u"Down",
+             qPrintable(status));
+    QVERIFY(dashboard->cardValue(QStringLiteral("providers")).contains(u'/'));
+    QVERIFY(dashboard->cardValue(QStringLiteral("queues")).contains(u'/'));
+    QStringList queueColumns;
+    for (int c = 0; c < queues->model()->columnCount(); ++c)
+        queueColumns << queues->model()->headerData(c, Qt::Horizontal).toString();
+    for (const char *column : {"Active workers", "Completed today", "Failure %", "Avg send ms"})
+        QVERIFY2(queueColumns.contains(QLatin1String(column)), qPrintable(queueColumns.join(u',')));
     // The numbers are the database's: today's sent count as SQL counts it.
     auto connection = Db::Connection::open(Db::LocalCluster(m_baseDir).connectionInfo());
     auto sentToday = (*connection)
@@ -112,7 +125,15 @@ void TestMainWindow::everyPageShowsRealData()
              QString::number(sentToday->toInt(0, 0)));
     TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-dashboard"));
 
-    for (const QString &name : {QStringLiteral("providers"), QStringLiteral("queues"),
+    QVERIFY(m_window->showPage(QStringLiteral("providers")));
+    auto *providersPage = qobject_cast<ProvidersPage *>(
+            m_window->page(QStringLiteral("providers")));
+    QVERIFY(providersPage);
+    QTRY_COMPARE_WITH_TIMEOUT(providersPage->model()->rowCount(), 5, 30000);
+    QCOMPARE(providersPage->model()->index(0, 0).data().toString(), QStringLiteral("sandbox"));
+    TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-providers"));
+
+    for (const QString &name : {QStringLiteral("queues"),
                                 QStringLiteral("analytics"), QStringLiteral("suppressions")}) {
         QVERIFY(m_window->showPage(name));
         auto *page = qobject_cast<QueryTablePage *>(m_window->page(name));
@@ -131,10 +152,6 @@ void TestMainWindow::everyPageShowsRealData()
                              30000);
     QTest::qWait(500); // the preview's page load and paint
     TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-templates"));
-
-    auto *providersPage = qobject_cast<QueryTablePage *>(
-            m_window->page(QStringLiteral("providers")));
-    QCOMPARE(providersPage->model()->index(0, 0).data().toString(), QStringLiteral("sandbox"));
     m_window->showPage(QStringLiteral("settings"));
     TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-settings"));
 }
@@ -192,6 +209,9 @@ void TestMainWindow::survivesADatabaseRestart()
     QVERIFY(runOffGuiThread([baseDir] { return bool(Db::LocalCluster(baseDir).stop()); }));
     QTRY_COMPARE_WITH_TIMEOUT(m_window->connectionIndicator()->state(), Db::LinkState::Down, 20000);
     QVERIFY(!m_window->page(QStringLiteral("dashboard"))->isEnabled());
+    QCOMPARE(qobject_cast<DashboardPage *>(m_window->page(QStringLiteral("dashboard")))
+                     ->cardValue(QStringLiteral("status")),
+             QStringLiteral("Down"));
     TestSupport::saveScreenshot(m_window.get(), QStringLiteral("database-down"));
     const int ticksWhileDown = ticks;
     QTest::qWait(3 * Db::DatabaseWorker::RetryMs);

@@ -12,6 +12,8 @@ AsyncDatabase::AsyncDatabase(DatabaseConfig config, QObject *parent)
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     connect(&m_thread, &QThread::started, m_worker, &DatabaseWorker::start);
     connect(m_worker, &DatabaseWorker::queryFinished, this, &AsyncDatabase::handleQueryFinished);
+    connect(m_worker, &DatabaseWorker::functionFinished, this,
+            &AsyncDatabase::handleFunctionFinished);
     connect(m_worker, &DatabaseWorker::linkStateChanged, this,
             &AsyncDatabase::handleLinkStateChanged);
     m_thread.start();
@@ -31,6 +33,26 @@ void AsyncDatabase::query(const QString &sql, const QVariantList &params, QObjec
     QMetaObject::invokeMethod(
             m_worker, [worker = m_worker, id, sql, params] { worker->runQuery(id, sql, params); },
             Qt::QueuedConnection);
+}
+
+void AsyncDatabase::run(Function function, QObject *context, FunctionCallback callback)
+{
+    const quint64 id = m_nextRequest++;
+    m_pendingFunctions.insert(id, PendingFunction{context, std::move(callback)});
+    QMetaObject::invokeMethod(
+            m_worker,
+            [worker = m_worker, id, function = std::move(function)] {
+                worker->runFunction(id, function);
+            },
+            Qt::QueuedConnection);
+}
+
+void AsyncDatabase::handleFunctionFinished(quint64 requestId, const QVariant &result,
+                                           const QString &error)
+{
+    const PendingFunction pending = m_pendingFunctions.take(requestId);
+    if (pending.context && pending.callback)
+        pending.callback(result, error);
 }
 
 void AsyncDatabase::handleQueryFinished(quint64 requestId, const TableData &data,

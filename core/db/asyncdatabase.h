@@ -33,12 +33,20 @@ public:
     // been destroyed by then.
     void query(const QString &sql, const QVariantList &params, QObject *context, Callback callback);
 
+    // Runs function on the worker with its connection (for the repositories, which take a
+    // Db::Connection); callback gets its result, or error when the database was not available.
+    // function must not touch objects of the calling thread.
+    using Function = std::function<QVariant(Db::Connection &)>;
+    using FunctionCallback = std::function<void(const QVariant &result, const QString &error)>;
+    void run(Function function, QObject *context, FunctionCallback callback);
+
 Q_SIGNALS:
     void linkStateChanged(Db::LinkState state, const QString &where, const QString &detail);
 
 private:
     void handleQueryFinished(quint64 requestId, const Db::TableData &data, const QString &error);
     void handleLinkStateChanged(Db::LinkState state, const QString &where, const QString &detail);
+    void handleFunctionFinished(quint64 requestId, const QVariant &result, const QString &error);
 
     struct Pending
     {
@@ -51,6 +59,12 @@ private:
     DatabaseWorker *m_worker = nullptr;
     quint64 m_nextRequest = 1;
     QHash<quint64, Pending> m_pending;
+    struct PendingFunction
+    {
+        QPointer<QObject> context;
+        FunctionCallback callback;
+    };
+    QHash<quint64, PendingFunction> m_pendingFunctions;
     LinkState m_state = LinkState::Connecting;
     QString m_detail;
 };

@@ -75,6 +75,25 @@ void DatabaseWorker::setState(LinkState state, const QString &detail)
         Q_EMIT linkStateChanged(state, m_config.describe(), detail);
 }
 
+void DatabaseWorker::runFunction(quint64 requestId,
+                                 const std::function<QVariant(Connection &)> &function)
+{
+    if (!m_connection) {
+        Q_EMIT functionFinished(requestId, {},
+                                QStringLiteral("The database is not available right now."));
+        return;
+    }
+    const QVariant result = function(*m_connection);
+    if (!m_connection->isAlive()) {
+        m_connection.reset();
+        setState(LinkState::Down, QStringLiteral("The connection to the database was lost."));
+        m_timer->start(RetryMs);
+        Q_EMIT functionFinished(requestId, {}, QStringLiteral("The database connection was lost."));
+        return;
+    }
+    Q_EMIT functionFinished(requestId, result, {});
+}
+
 void DatabaseWorker::runQuery(quint64 requestId, const QString &sql, const QVariantList &params)
 {
     if (!m_connection) {

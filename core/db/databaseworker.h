@@ -7,6 +7,7 @@
 #include <QStringList>
 #include <QVariantList>
 
+#include <functional>
 #include <memory>
 
 class QTimer;
@@ -42,10 +43,13 @@ public:
 public Q_SLOTS:
     void start();
     void runQuery(quint64 requestId, const QString &sql, const QVariantList &params);
+    // Runs function with this thread's connection (for repositories that take a Connection).
+    void runFunction(quint64 requestId, const std::function<QVariant(Db::Connection &)> &function);
 
 Q_SIGNALS:
     void linkStateChanged(Db::LinkState state, const QString &where, const QString &detail);
     void queryFinished(quint64 requestId, const Db::TableData &data, const QString &error);
+    void functionFinished(quint64 requestId, const QVariant &result, const QString &error);
 
 private:
     void handleTick();

@@ -1,12 +1,12 @@
 #include "mainwindow.h"
 
-#include "delivery/workerpool.h"
-
 #include "common/page.h"
 #include "common/querytablepage.h"
 #include "connectionindicator.h"
 #include "dashboard/dashboardpage.h"
 #include "db/asyncdatabase.h"
+#include "delivery/workerpool.h"
+#include "providers/providerspage.h"
 #include "settings/settingspage.h"
 #include "sidebar.h"
 #include "templates/templatespage.h"
@@ -20,23 +20,6 @@
 #include <QStatusBar>
 
 namespace {
-
-QueryTablePage *providersPage(QWidget *parent)
-{
-    return new QueryTablePage(
-            {QObject::tr("Providers"),
-             QObject::tr("The services that deliver mail, in failover order."),
-             QObject::tr("Adding, editing, reordering and testing providers comes to this page "
-                         "next; until then use 'postdeskctl provider'. The list below is live."),
-             QStringLiteral(R"sql(SELECT name AS "Name", type AS "Type", enabled AS "Enabled",
-                   health AS "Health", priority AS "Priority",
-                   concat_ws(', ', rate_per_second || '/s', rate_per_minute || '/min',
-                             rate_per_hour || '/h', rate_per_day || '/day') AS "Limits",
-                   pool_size AS "Pool", updated_at AS "Updated", updated_by AS "By"
-                   FROM providers ORDER BY priority, name)sql"),
-             QObject::tr("No providers yet.")},
-            parent);
-}
 
 QueryTablePage *queuesPage(QWidget *parent)
 {
@@ -120,7 +103,7 @@ MainWindow::MainWindow(const Db::DatabaseConfig &config, QWidget *parent)
     auto *dashboard = new DashboardPage(this);
     connect(dashboard, &DashboardPage::pageRequested, this, &MainWindow::showPage);
     addPage(QStringLiteral("dashboard"), tr("Dashboard"), dashboard);
-    addPage(QStringLiteral("providers"), tr("Providers"), providersPage(this));
+    addPage(QStringLiteral("providers"), tr("Providers"), new ProvidersPage(this));
     addPage(QStringLiteral("templates"), tr("Templates"), new TemplatesPage(this));
     addPage(QStringLiteral("queues"), tr("Queues"), queuesPage(this));
     addPage(QStringLiteral("analytics"), tr("Analytics"), analyticsPage(this));
