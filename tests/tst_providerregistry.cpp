@@ -38,6 +38,7 @@ private Q_SLOTS:
     void addWithoutAnAuthorisedHostStoresNothing();
     void secondEditorIsToldWhatChanged();
     void reorderEnableRemove();
+    void editsKeepHealthUnlessTheConnectionChanges();
     void sharedRateLimitNeverOvergrants();
     void circuitOpensAfterThreeFailuresAndLetsOneProbeThrough();
 
@@ -293,6 +294,33 @@ void TestProviderRegistry::reorderEnableRemove()
     QCOMPARE(scalar(u"SELECT count(*) FROM providers"_qs), 2);
     QCOMPARE(scalar(u"SELECT count(*) FROM audit_log WHERE action IN ('reorder', 'disable', 'remove')"_qs),
              3);
+}
+
+void TestProviderRegistry::editsKeepHealthUnlessTheConnectionChanges()
+{
+    ProviderRepository providers(*m_db);
+    auto added = providers.add(record(u"relay"_qs, u"smtp://user@127.0.0.1:25"_qs),
+                               {{u"password"_qs, QByteArray("pw")}});
+    QVERIFY2(added, qPrintable(why(added)));
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(providers.recordFailure(added->id, u"connection refused"_qs));
+    // A new From address is not a reason to close an open circuit.
+    ProviderRecord edited = *providers.find(added->id);
+    edited.options.insert(u"from"_qs, u"news@example.org"_qs);
+    auto saved = providers.update(edited);
+    QVERIFY2(saved, qPrintable(why(saved)));
+    QCOMPARE(saved->health, u"down"_qs);
+    QVERIFY(saved->circuitOpenUntil.isValid());
+    // A new kind of provider starts afresh, and the old kind's secrets go.
+    ProviderRecord other = *saved;
+    auto config = ProviderConfig::fromUrl(u"postmark://token-1@?stream=outbound"_qs, {});
+    QVERIFY(config);
+    other.type = config->type;
+    other.options.insert(u"url"_qs, config->storedUrl);
+    auto switched = providers.update(other, config->secrets);
+    QVERIFY2(switched, qPrintable(why(switched)));
+    QCOMPARE(switched->health, u"healthy"_qs);
+    QCOMPARE(switched->secretNames, QStringList{u"api_key"_qs});
 }
 
 void TestProviderRegistry::sharedRateLimitNeverOvergrants()

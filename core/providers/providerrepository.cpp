@@ -297,20 +297,39 @@ Common::Result<ProviderRecord> ProviderRepository::update(const ProviderRecord &
                                         .arg(record.revision),
                                 changed.join(QStringLiteral(", ")), Common::Retry::Permanent);
         }
+        const bool connectionChanged = stored.type != record.type || stored.url() != record.url()
+                || !secrets.isEmpty();
         auto updated = m_connection.exec(
                 QStringLiteral("UPDATE providers SET name = $2, type = $3, enabled = $4, "
                                "priority = $5, rate_per_second = $6, rate_per_minute = $7, "
                                "rate_per_hour = $8, rate_per_day = $9, pool_size = $10, "
                                "options = $11, revision = revision + 1, updated_at = now(), "
-                               "updated_by = current_user, consecutive_failures = 0, "
-                               "circuit_open_until = NULL, health = 'healthy', "
-                               "health_reason = NULL WHERE id = $1"),
+                               "updated_by = current_user, "
+                               // New connection settings deserve a fresh start; other edits
+                               // (a limit, the From address) leave the health as it is.
+                               "consecutive_failures = CASE WHEN $12 THEN 0 "
+                               "  ELSE consecutive_failures END, "
+                               "circuit_open_until = CASE WHEN $12 THEN NULL "
+                               "  ELSE circuit_open_until END, "
+                               "health = CASE WHEN $12 THEN 'healthy' ELSE health END, "
+                               "health_reason = CASE WHEN $12 THEN NULL ELSE health_reason END "
+                               "WHERE id = $1"),
                 {record.id, record.name, record.type, record.enabled, record.priority,
                  limitParam(record.limits.perSecond), limitParam(record.limits.perMinute),
                  limitParam(record.limits.perHour), limitParam(record.limits.perDay),
-                 record.poolSize, record.options});
+                 record.poolSize, record.options, connectionChanged});
         if (!updated)
             return Common::fail(updated.error());
+        if (stored.type != record.type) {
+            // Another kind of provider: the old kind's secrets mean nothing to it.
+            auto dropped =
+                    m_connection.exec(QStringLiteral(
+                                              "DELETE FROM provider_secrets WHERE provider_id = $1 "
+                                              "AND NOT (name = ANY($2::text[]))"),
+                                      {record.id, QStringList(secrets.keys())});
+            if (!dropped)
+                return Common::fail(dropped.error());
+        }
         Secrets::SecretRepository secretStore(m_connection);
         for (auto it = secrets.cbegin(); it != secrets.cend(); ++it) {
             if (auto sealed = secretStore.sealSecret(record.id, it.key(), it.value()); !sealed)

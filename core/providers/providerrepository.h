@@ -69,7 +69,9 @@ struct ProviderRecord
 struct ProviderConflict
 {
     ProviderRecord stored;
-    QStringList changedFields; // fields whose stored value differs from what the editor started from
+    // Fields whose stored value differs from the editor's record: what they changed and what the
+    // other editor changed (an editor that kept the record it started from tells them apart).
+    QStringList changedFields;
 };
 
 // The provider registry in PostgreSQL. Every change is one transaction, recorded in the audit log,
@@ -90,8 +92,10 @@ public:
     Common::Result<ProviderRecord> add(const ProviderRecord &record,
                                        const QMap<QString, QByteArray> &secrets = {});
     // Saves an edited record (matched by id) whose revision is the one the editor started from.
-    // Secrets given replace those of the same name; others stay. On a conflict nothing is
-    // written, the error code is "providers.conflict" and conflict() tells what changed.
+    // Secrets given replace those of the same name; others stay, unless the type changes (then
+    // only the secrets given remain). Health is reset when the type, URL or secrets change. On a
+    // conflict nothing is written, the error code is "providers.conflict" and conflict tells what
+    // differs.
     Common::Result<ProviderRecord> update(const ProviderRecord &record,
                                           const QMap<QString, QByteArray> &secrets = {},
                                           ProviderConflict *conflict = nullptr);
