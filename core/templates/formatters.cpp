@@ -243,6 +243,28 @@ const NumberLayout &layoutFor(const QLocale &locale, std::string_view code, bool
     return cache.back().layout;
 }
 
+// Whether a (finite, >= 0) might lie exactly halfway between two numbers of `decimals` decimals,
+// where std::to_chars rounds to even but toFixed rounds away from zero. That needs
+// a * 2 * 10^decimals to be an odd integer: a * 2^(decimals + 1) is exact, and fma() tells
+// whether the product with 5^decimals is. Only the (rare) "maybe" needs the exact expansion.
+bool mayBeHalfway(double a, int decimals)
+{
+    static constexpr double powersOf5[] = {1.0,         5.0,          25.0,         125.0,
+                                           625.0,       3125.0,       15625.0,      78125.0,
+                                           390625.0,    1953125.0,    9765625.0,    48828125.0,
+                                           244140625.0, 1220703125.0, 6103515625.0, 30517578125.0};
+    if (decimals < 0 || decimals >= int(std::size(powersOf5)))
+        return true;
+    const double y = std::ldexp(a, decimals + 1);
+    const double f = powersOf5[decimals];
+    const double p = y * f;
+    if (!(p < 4503599627370496.0)) // 2^52: beyond it, leave it to the exact path
+        return true;
+    if (std::fma(y, f, -p) != 0 || p != std::floor(p))
+        return false;
+    return std::fmod(p, 2.0) == 1.0;
+}
+
 // |value| with `decimals` decimals, halves rounded away from zero; false if out of range.
 bool fixedDigits(double value, int decimals, std::string *intPart, std::string *fraction)
 {
@@ -252,6 +274,13 @@ bool fixedDigits(double value, int decimals, std::string *intPart, std::string *
     char buf[64];
     auto r = std::to_chars(buf, buf + sizeof buf, a, std::chars_format::fixed, decimals);
     std::string s(buf, size_t(r.ptr - buf));
+    if (!mayBeHalfway(a, decimals)) {
+        // Not a tie: to_chars' correctly rounded digits are toFixed's.
+        const size_t point = s.find('.');
+        *intPart = s.substr(0, point);
+        *fraction = point == std::string::npos ? std::string() : s.substr(point + 1);
+        return true;
+    }
     // to_chars rounds an exact tie to even; toFixed and QLocale round it up. A tie is exact only
     // when the full expansion of the double ends in 5 right after the last kept decimal.
     char exact[128];

@@ -6,6 +6,7 @@
 #include <QObject>
 
 #include <array>
+#include <cstring>
 #include <memory>
 
 namespace Templates {
@@ -175,6 +176,42 @@ void appendEscapedText(std::string &out, std::string_view s)
         start = p + 1;
     }
     out.append(start, size_t(end - start));
+}
+
+// invokePartialWrapper: every line of out[start..] gets the indent, except an empty last one.
+// Done in place: count the lines, grow the string once, and move the lines back to front.
+void indentLines(std::string &out, size_t start, std::string_view indent)
+{
+    const size_t n = out.size() - start;
+    if (n == 0)
+        return;
+    size_t lines = 1;
+    {
+        const char *p = out.data() + start;
+        const char *last = p + n - 1; // a final newline does not start a line
+        while ((p = static_cast<const char *>(std::memchr(p, '\n', size_t(last - p))))) {
+            ++lines;
+            ++p;
+        }
+    }
+    const size_t k = indent.size();
+    out.resize(out.size() + lines * k);
+    char *base = out.data() + start;
+    size_t src = n;
+    size_t dst = n + lines * k;
+    while (src > 0) {
+        size_t lineStart = 0;
+        if (src > 1) {
+            const void *nl = memrchr(base, '\n', src - 1);
+            lineStart = nl ? size_t(static_cast<const char *>(nl) - base) + 1 : 0;
+        }
+        const size_t len = src - lineStart;
+        dst -= len;
+        std::memmove(base + dst, base + lineStart, len);
+        dst -= k;
+        std::memcpy(base + dst, indent.data(), k);
+        src = lineStart;
+    }
 }
 
 QString where(const Location &loc)
@@ -610,19 +647,8 @@ bool Renderer::resolvePath(const Expression &e, const Env &env, Slot *slot)
         const DataFrame *frame = env.data;
         for (int d = 0; frame && d < e.depth; ++d)
             frame = frame->parent;
-        if (frame && !e.parts.empty()) {
-            const std::string &name = e.parts[0];
-            if (name == "index")
-                cur = frame->index;
-            else if (name == "key")
-                cur = frame->key;
-            else if (name == "first")
-                cur = frame->first;
-            else if (name == "last")
-                cur = frame->last;
-            else if (name == "root")
-                cur = frame->root;
-        }
+        if (frame && !e.parts.empty())
+            cur = dataField(*frame, e.parts[0], e.partHashes[0]);
         i = 1;
     } else if (e.depth == 0) {
         cur = env.context;
@@ -659,7 +685,8 @@ bool Renderer::resolvePath(const Expression &e, const Env &env, Slot *slot)
                 continue;
             }
         }
-        cur = cur->property(part, e.partHashes[i]);
+        cur = cur->isObject() ? cur->member(part, e.partHashes[i], &e.partHints[i])
+                              : cur->property(part, e.partHashes[i]);
     }
     slot->ptr = cur;
     return true;
@@ -729,16 +756,28 @@ const Value *Renderer::dataValue(const HelperCall &call, std::string_view name) 
     const DataFrame *frame = env.data;
     if (!frame)
         return nullptr;
-    if (name == "index")
-        return frame->index;
-    if (name == "key")
-        return frame->key;
-    if (name == "first")
-        return frame->first;
-    if (name == "last")
-        return frame->last;
-    if (name == "root")
-        return frame->root;
+    return dataField(*frame, name, Value::keyHash(name));
+}
+
+// @index, @key, @first, @last, @root: told apart by the name's hash (computed when the template
+// was parsed), then confirmed.
+const Value *Renderer::dataField(const DataFrame &frame, std::string_view name, size_t hash)
+{
+    static const size_t indexHash = Value::keyHash("index");
+    static const size_t keyHash = Value::keyHash("key");
+    static const size_t firstHash = Value::keyHash("first");
+    static const size_t lastHash = Value::keyHash("last");
+    static const size_t rootHash = Value::keyHash("root");
+    if (hash == indexHash && name == "index")
+        return frame.index;
+    if (hash == keyHash && name == "key")
+        return frame.key;
+    if (hash == firstHash && name == "first")
+        return frame.first;
+    if (hash == lastHash && name == "last")
+        return frame.last;
+    if (hash == rootHash && name == "root")
+        return frame.root;
     return nullptr;
 }
 
@@ -765,6 +804,10 @@ bool Renderer::partial(const Statement &s, const Env &env)
     Value merged;
     if (s.call.hasHash) {
         std::vector<Value::Member> members;
+        members.reserve((context->isObject()          ? context->members().size()
+                                 : context->isArray() ? context->items().size()
+                                                      : 0)
+                        + s.call.hash.size());
         if (context->isObject()) {
             members = context->members();
         } else if (context->isArray()) {
@@ -849,10 +892,8 @@ bool Renderer::partial(const Statement &s, const Env &env)
                            QObject::tr("The partial %1 could not be found")
                                    .arg(QString::fromUtf8(name.data(), qsizetype(name.size()))));
 
-    std::string indented;
-    std::string *saved = m_out;
-    if (!s.indent.empty())
-        m_out = &indented;
+    // Rendered straight into the output; a standalone partial's lines are indented afterwards.
+    const size_t start = m_out->size();
     bool ok = false;
     if (compiled) {
         Closure root;
@@ -870,24 +911,10 @@ bool Renderer::partial(const Statement &s, const Env &env)
     } else {
         ok = program(*closure->program, context, *closure, data, nullptr);
     }
-    m_out = saved;
     if (!ok)
         return false;
-    if (!s.indent.empty()) {
-        // invokePartialWrapper: every line gets the indent, except an empty last one.
-        size_t start = 0;
-        while (start <= indented.size()) {
-            const size_t nl = indented.find('\n', start);
-            const size_t end = nl == std::string::npos ? indented.size() : nl;
-            if (nl == std::string::npos && end == start)
-                break;
-            m_out->append(s.indent);
-            m_out->append(indented, start, end - start + (nl == std::string::npos ? 0 : 1));
-            if (nl == std::string::npos)
-                break;
-            start = nl + 1;
-        }
-    }
+    if (!s.indent.empty())
+        indentLines(*m_out, start, s.indent);
     return true;
 }
 

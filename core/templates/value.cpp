@@ -3,8 +3,10 @@
 #include <QObject>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <unordered_map>
 
@@ -53,6 +55,30 @@ bool arrayIndex(std::string_view key, uint32_t *index)
     if (v >= 4294967295ull)
         return false;
     *index = uint32_t(v);
+    return true;
+}
+
+// Key equality once the hashes matched: nearly always equal, and short. Compared inline, eight
+// bytes at a time, instead of a call to memcmp.
+inline bool sameKey(const std::string &a, std::string_view b)
+{
+    const size_t n = a.size();
+    if (n != b.size())
+        return false;
+    const char *x = a.data();
+    const char *y = b.data();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t u, v;
+        std::memcpy(&u, x + i, 8);
+        std::memcpy(&v, y + i, 8);
+        if (u != v)
+            return false;
+    }
+    for (; i < n; ++i) {
+        if (x[i] != y[i])
+            return false;
+    }
     return true;
 }
 
@@ -698,25 +724,59 @@ size_t Value::keyHash(std::string_view key)
     return size_t(h);
 }
 
+namespace {
+
+// The position of key in the object, or npos.
+size_t findMember(const std::vector<Value::Member> &members,
+                  const std::unordered_multimap<size_t, size_t> &index, std::string_view key,
+                  size_t hash)
+{
+    if (!index.empty()) {
+        auto range = index.equal_range(hash);
+        for (auto it = range.first; it != range.second; ++it) {
+            if (sameKey(members[it->second].key.toStdString(), key))
+                return it->second;
+        }
+        return std::string_view::npos;
+    }
+    const size_t n = members.size();
+    for (size_t i = 0; i < n; ++i) {
+        const Value::Member &m = members[i];
+        if (m.hash == hash && sameKey(m.key.toStdString(), key))
+            return i;
+    }
+    return std::string_view::npos;
+}
+
+} // namespace
+
 const Value *Value::member(std::string_view key, size_t hash) const
 {
     if (m_type != Type::Object)
         return nullptr;
-    const auto *data = static_cast<const ObjectData *>(m_data.get());
-    if (!data->index.empty()) {
-        auto range = data->index.equal_range(hash);
-        for (auto it = range.first; it != range.second; ++it) {
-            const Member &m = data->members[it->second];
-            if (m.key.toStdString() == key)
-                return &m.value;
-        }
+    const auto &data = *static_cast<const ObjectData *>(m_data.get());
+    const size_t i = findMember(data.members, data.index, key, hash);
+    return i == std::string_view::npos ? nullptr : &data.members[i].value;
+}
+
+const Value *Value::member(std::string_view key, size_t hash, uint32_t *hint) const
+{
+    if (m_type != Type::Object)
         return nullptr;
-    }
-    for (const Member &m : data->members) {
-        if (m.hash == hash && m.key.toStdString() == key)
+    const auto &data = *static_cast<const ObjectData *>(m_data.get());
+    std::atomic_ref<uint32_t> position(*hint);
+    const uint32_t guess = position.load(std::memory_order_relaxed);
+    if (guess < data.members.size()) {
+        const Member &m = data.members[guess];
+        if (m.hash == hash && sameKey(m.key.toStdString(), key))
             return &m.value;
     }
-    return nullptr;
+    const size_t i = findMember(data.members, data.index, key, hash);
+    if (i == std::string_view::npos)
+        return nullptr;
+    if (i != guess && i <= UINT32_MAX)
+        position.store(uint32_t(i), std::memory_order_relaxed);
+    return &data.members[i].value;
 }
 
 const Value *Value::property(std::string_view key, size_t hash) const
