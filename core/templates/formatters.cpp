@@ -265,12 +265,45 @@ bool mayBeHalfway(double a, int decimals)
     return std::fmod(p, 2.0) == 1.0;
 }
 
+// The common case of fixedDigits() without decimal expansion: a * 10^decimals rounded to the
+// nearest integer, exactly, for a below 2^40 and up to four decimals. fma() gives the product's
+// rounding error, so the comparison with one half is made on exact quantities. Halfway cases
+// are left to fixedDigits().
+bool roundedDigits(double a, int decimals, std::string *intPart, std::string *fraction)
+{
+    static constexpr double scales[] = {1.0, 10.0, 100.0, 1000.0, 10000.0};
+    if (decimals < 0 || decimals >= int(std::size(scales)) || !(a < 1099511627776.0)
+        || mayBeHalfway(a, decimals))
+        return false;
+    const double f = scales[decimals];
+    const double p = a * f;
+    const double err = std::fma(a, f, -p); // a * f == p + err exactly
+    const double whole = std::floor(p);
+    uint64_t q = uint64_t(whole);
+    if ((p - whole) - 0.5 > -err)
+        ++q;
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, q);
+    size_t n = size_t(r.ptr - buf);
+    const size_t d = size_t(decimals);
+    if (n <= d) { // 0.05: pad with zeros in front
+        std::memmove(buf + (d + 1 - n), buf, n);
+        std::memset(buf, '0', d + 1 - n);
+        n = d + 1;
+    }
+    intPart->assign(buf, n - d);
+    fraction->assign(buf + (n - d), d);
+    return true;
+}
+
 // |value| with `decimals` decimals, halves rounded away from zero; false if out of range.
 bool fixedDigits(double value, int decimals, std::string *intPart, std::string *fraction)
 {
     const double a = std::fabs(value);
     if (!std::isfinite(a) || a >= 1e15)
         return false;
+    if (roundedDigits(a, decimals, intPart, fraction))
+        return true;
     char buf[64];
     auto r = std::to_chars(buf, buf + sizeof buf, a, std::chars_format::fixed, decimals);
     std::string s(buf, size_t(r.ptr - buf));

@@ -9,6 +9,10 @@
 #include <cstring>
 #include <memory>
 
+#ifdef __SSE2__
+#    include <emmintrin.h>
+#endif
+
 namespace Templates {
 
 using namespace Ast;
@@ -146,6 +150,27 @@ void appendEscapedText(std::string &out, std::string_view s)
     const char *p = s.data();
     const char *end = p + s.size();
     const char *start = p;
+#ifdef __SSE2__
+    // Sixteen bytes at a time while none needs escaping.
+    {
+        const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>'),
+                      quot = _mm_set1_epi8('"'), apos = _mm_set1_epi8('\''),
+                      tick = _mm_set1_epi8('`'), eq = _mm_set1_epi8('=');
+        while (end - p >= 16) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+            const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, amp),
+                                                                       _mm_cmpeq_epi8(v, lt)),
+                                                          _mm_or_si128(_mm_cmpeq_epi8(v, gt),
+                                                                       _mm_cmpeq_epi8(v, quot))),
+                                             _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, apos),
+                                                                       _mm_cmpeq_epi8(v, tick)),
+                                                          _mm_cmpeq_epi8(v, eq)));
+            if (_mm_movemask_epi8(hit) != 0)
+                break;
+            p += 16;
+        }
+    }
+#endif
     for (; p != end; ++p) {
         if (!special[static_cast<unsigned char>(*p)])
             continue;
