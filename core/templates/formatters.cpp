@@ -262,7 +262,7 @@ bool mayBeHalfway(double a, int decimals)
         return true;
     if (std::fma(y, f, -p) != 0 || p != std::floor(p))
         return false;
-    return std::fmod(p, 2.0) == 1.0;
+    return (uint64_t(p) & 1) != 0;
 }
 
 // The common case of fixedDigits() without decimal expansion: a * 10^decimals rounded to the
@@ -357,19 +357,26 @@ bool fastFormat(double value, int decimals, const NumberLayout &l, bool currency
     const bool zero = intPart.find_first_not_of('0') == std::string::npos
             && fraction.find_first_not_of('0') == std::string::npos;
     const bool negative = value < 0 && !zero;
-    out->clear();
-    out->append(negative ? l.negativePrefix : (currency ? l.prefix : std::string()));
+    static const std::string none;
+    const std::string &prefix = negative ? l.negativePrefix : (currency ? l.prefix : none);
+    const std::string &suffix = negative ? l.negativeSuffix : (currency ? l.suffix : none);
     const size_t n = intPart.size();
-    for (size_t i = 0; i < n; ++i) {
-        if (i > 0 && (n - i) % 3 == 0)
-            out->append(l.group);
-        *out += intPart[i];
+    out->clear();
+    out->reserve(prefix.size() + n + (n / 3) * l.group.size() + l.decimal.size() + fraction.size()
+                 + suffix.size());
+    out->append(prefix);
+    // The digits in groups of three from the right: the first group has 1 to 3 of them.
+    size_t first = n % 3 == 0 ? 3 : n % 3;
+    out->append(intPart, 0, std::min(first, n));
+    for (size_t i = first; i < n; i += 3) {
+        out->append(l.group);
+        out->append(intPart, i, 3);
     }
     if (!fraction.empty()) {
         out->append(l.decimal);
         out->append(fraction);
     }
-    out->append(negative ? l.negativeSuffix : (currency ? l.suffix : std::string()));
+    out->append(suffix);
     return true;
 }
 

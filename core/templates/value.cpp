@@ -21,12 +21,6 @@ struct Value::ObjectData
 
 namespace {
 
-const std::string &emptyString()
-{
-    static const std::string empty;
-    return empty;
-}
-
 const Value::Array &emptyArray()
 {
     static const Value::Array empty;
@@ -67,15 +61,26 @@ inline bool sameKey(const std::string &a, std::string_view b)
         return false;
     const char *x = a.data();
     const char *y = b.data();
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t u, v;
-        std::memcpy(&u, x + i, 8);
-        std::memcpy(&v, y + i, 8);
-        if (u != v)
-            return false;
+    auto load8 = [](const char *p) {
+        uint64_t v;
+        std::memcpy(&v, p, 8);
+        return v;
+    };
+    auto load4 = [](const char *p) {
+        uint32_t v;
+        std::memcpy(&v, p, 4);
+        return v;
+    };
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            if (load8(x + i) != load8(y + i))
+                return false;
+        }
+        return load8(x + n - 8) == load8(y + n - 8); // the last eight, overlapping
     }
-    for (; i < n; ++i) {
+    if (n >= 4)
+        return load4(x) == load4(y) && load4(x + n - 4) == load4(y + n - 4);
+    for (size_t i = 0; i < n; ++i) {
         if (x[i] != y[i])
             return false;
     }
@@ -666,11 +671,10 @@ Common::Result<Value> Value::fromJson(std::string_view json)
     return JsonParser(json).parse();
 }
 
-const std::string &Value::toStdString() const
+const std::string &Value::emptyString()
 {
-    if (m_type != Type::String)
-        return emptyString();
-    return *static_cast<const std::string *>(m_data.get());
+    static const std::string empty;
+    return empty;
 }
 
 const Value::Array &Value::items() const

@@ -60,7 +60,12 @@ public:
 
     bool toBool() const { return m_bool; }
     double toNumber() const { return m_number; }
-    const std::string &toStdString() const; // the UTF-8 text of a string, empty otherwise
+    // The UTF-8 text of a string, empty otherwise.
+    const std::string &toStdString() const
+    {
+        return m_type == Type::String ? *static_cast<const std::string *>(m_data.get())
+                                      : emptyString();
+    }
     QString toQString() const { return QString::fromStdString(toStdString()); }
     const Array &items() const;
     const std::vector<Member> &members() const;
@@ -108,6 +113,7 @@ public:
 
 private:
     struct ObjectData;
+    static const std::string &emptyString();
     Type m_type = Type::Undefined;
     bool m_bool = false;
     double m_number = 0;
