@@ -255,7 +255,7 @@ bool mayBeHalfway(double a, int decimals)
                                            244140625.0, 1220703125.0, 6103515625.0, 30517578125.0};
     if (decimals < 0 || decimals >= int(std::size(powersOf5)))
         return true;
-    const double y = std::ldexp(a, decimals + 1);
+    const double y = a * double(uint64_t(2) << decimals); // exact: a power of two
     const double f = powersOf5[decimals];
     const double p = y * f;
     if (!(p < 4503599627370496.0)) // 2^52: beyond it, leave it to the exact path
