@@ -8,6 +8,7 @@
 #include <array>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #ifdef __SSE2__
 #    include <emmintrin.h>
@@ -210,26 +211,27 @@ void indentLines(std::string &out, size_t start, std::string_view indent)
     const size_t n = out.size() - start;
     if (n == 0)
         return;
-    size_t lines = 1;
+    // Where each line starts (relative to start); a final newline does not start a line.
+    thread_local std::vector<size_t> lineStarts;
+    lineStarts.clear();
+    lineStarts.push_back(0);
     {
-        const char *p = out.data() + start;
-        const char *last = p + n - 1; // a final newline does not start a line
+        const char *base = out.data() + start;
+        const char *p = base;
+        const char *last = base + n - 1;
         while ((p = static_cast<const char *>(std::memchr(p, '\n', size_t(last - p))))) {
-            ++lines;
             ++p;
+            lineStarts.push_back(size_t(p - base));
         }
     }
     const size_t k = indent.size();
+    const size_t lines = lineStarts.size();
     out.resize(out.size() + lines * k);
     char *base = out.data() + start;
     size_t src = n;
     size_t dst = n + lines * k;
-    while (src > 0) {
-        size_t lineStart = 0;
-        if (src > 1) {
-            const void *nl = memrchr(base, '\n', src - 1);
-            lineStart = nl ? size_t(static_cast<const char *>(nl) - base) + 1 : 0;
-        }
+    for (size_t i = lines; i-- > 0;) {
+        const size_t lineStart = lineStarts[i];
         const size_t len = src - lineStart;
         dst -= len;
         std::memmove(base + dst, base + lineStart, len);
