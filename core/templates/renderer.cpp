@@ -139,7 +139,30 @@ private:
     Slot *m_data;
 };
 
-// Utils.escapeExpression: & < > " ' ` = become character references.
+// The character reference for a byte that needs escaping.
+std::string_view entityFor(char c)
+{
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\'':
+        return "&#x27;";
+    case '`':
+        return "&#x60;";
+    default:
+        return "&#x3D;";
+    }
+}
+
+// Utils.escapeExpression: & < > " ' ` = become character references. Runs that need no escaping
+// are appended whole; with SSE2 the search goes sixteen bytes at a time (the last block of a
+// longer text overlaps the one before it instead of falling back to single bytes).
 void appendEscapedText(std::string &out, std::string_view s)
 {
     static constexpr auto special = [] {
@@ -148,17 +171,17 @@ void appendEscapedText(std::string &out, std::string_view s)
             t[c] = true;
         return t;
     }();
-    const char *p = s.data();
-    const char *end = p + s.size();
-    const char *start = p;
+    const char *const begin = s.data();
+    const char *const end = begin + s.size();
+    const char *start = begin; // the first byte not yet appended
+    const char *p = begin;
 #ifdef __SSE2__
-    // Sixteen bytes at a time while none needs escaping.
-    {
+    if (s.size() >= 16) {
         const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>'),
                       quot = _mm_set1_epi8('"'), apos = _mm_set1_epi8('\''),
                       tick = _mm_set1_epi8('`'), eq = _mm_set1_epi8('=');
-        while (end - p >= 16) {
-            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+        auto specials = [&](const char *at) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(at));
             const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, amp),
                                                                        _mm_cmpeq_epi8(v, lt)),
                                                           _mm_or_si128(_mm_cmpeq_epi8(v, gt),
@@ -166,39 +189,30 @@ void appendEscapedText(std::string &out, std::string_view s)
                                              _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, apos),
                                                                        _mm_cmpeq_epi8(v, tick)),
                                                           _mm_cmpeq_epi8(v, eq)));
-            if (_mm_movemask_epi8(hit) != 0)
-                break;
-            p += 16;
+            return unsigned(_mm_movemask_epi8(hit));
+        };
+        while (p < end) {
+            // A block of sixteen at p, or the last sixteen bytes with those before p masked off.
+            const char *block = end - p >= 16 ? p : end - 16;
+            unsigned mask = specials(block) & (0xFFFFu << unsigned(p - block));
+            if (mask == 0) {
+                p = block + 16;
+                continue;
+            }
+            const char *hit = block + __builtin_ctz(mask);
+            out.append(start, size_t(hit - start));
+            out.append(entityFor(*hit));
+            start = p = hit + 1;
         }
+        out.append(start, size_t(end - start));
+        return;
     }
 #endif
     for (; p != end; ++p) {
         if (!special[static_cast<unsigned char>(*p)])
             continue;
         out.append(start, size_t(p - start));
-        switch (*p) {
-        case '&':
-            out.append("&amp;", 5);
-            break;
-        case '<':
-            out.append("&lt;", 4);
-            break;
-        case '>':
-            out.append("&gt;", 4);
-            break;
-        case '"':
-            out.append("&quot;", 6);
-            break;
-        case '\'':
-            out.append("&#x27;", 6);
-            break;
-        case '`':
-            out.append("&#x60;", 6);
-            break;
-        default:
-            out.append("&#x3D;", 6);
-            break;
-        }
+        out.append(entityFor(*p));
         start = p + 1;
     }
     out.append(start, size_t(end - start));
