@@ -51,6 +51,8 @@ struct Expression
     int depth = 0;
     std::vector<std::string> parts;
     std::vector<size_t> partHashes; // Value::keyHash() of each part
+    // Where each part was last found in an object (see Value::member()), updated by renders.
+    mutable std::vector<uint32_t> partHints;
     std::string original;
     int helperId = -1;         // Engine::helperId() of parts[0] (ambiguous calls)
     int helperIdOriginal = -1; // ... of original (helper calls)

@@ -98,6 +98,24 @@ QString text(const Value &v)
     return QString::fromStdString(v.toJsString());
 }
 
+bool isAscii(std::string_view s)
+{
+    for (unsigned char ch : s) {
+        if (ch >= 0x80)
+            return false;
+    }
+    return true;
+}
+
+// String(v) without a copy when v is a string already.
+std::string_view jsString(const Value &v, std::string *storage)
+{
+    if (v.isString())
+        return v.toStdString();
+    *storage = v.toJsString();
+    return *storage;
+}
+
 // locale="de-DE" on the call, or the engine's locale.
 const QLocale &localeFor(const HelperCall &call)
 {
@@ -282,10 +300,12 @@ void BuiltinHelpers::registerAll(Engine &engine)
     });
 
     reg("formatDate", [](HelperCall &c) -> Result {
-        const std::string pattern = c.size() > 1 ? c.param(1).toJsString()
-                                                 : std::string("YYYY-MM-DD");
-        const std::string offset = c.size() > 2 && !c.param(2).isNullish() ? c.param(2).toJsString()
-                                                                           : std::string();
+        std::string patternText, offsetText;
+        const std::string_view pattern = c.size() > 1 ? jsString(c.param(1), &patternText)
+                                                      : std::string_view("YYYY-MM-DD");
+        const std::string_view offset = c.size() > 2 && !c.param(2).isNullish()
+                ? jsString(c.param(2), &offsetText)
+                : std::string_view();
         return Value::fromString(Formatters::formatDate(c.param(0), pattern, offset));
     });
     // {{formatNumber value [decimals] locale="de-DE"}}: grouped digits; decimals defaults to 0
@@ -316,10 +336,30 @@ void BuiltinHelpers::registerAll(Engine &engine)
         return Value::fromString(Formatters::formatCurrency(v.toJsNumber(), code, localeFor(c)));
     });
 
-    reg("uppercase",
-        [](HelperCall &c) -> Result { return Value::fromString(text(c.param(0)).toUpper()); });
-    reg("lowercase",
-        [](HelperCall &c) -> Result { return Value::fromString(text(c.param(0)).toLower()); });
+    reg("uppercase", [](HelperCall &c) -> Result {
+        const Value &v = c.param(0);
+        if (v.isString() && isAscii(v.toStdString())) {
+            std::string s = v.toStdString();
+            for (char &ch : s) {
+                if (ch >= 'a' && ch <= 'z')
+                    ch = char(ch - 'a' + 'A');
+            }
+            return Value::fromString(std::move(s));
+        }
+        return Value::fromString(text(v).toUpper());
+    });
+    reg("lowercase", [](HelperCall &c) -> Result {
+        const Value &v = c.param(0);
+        if (v.isString() && isAscii(v.toStdString())) {
+            std::string s = v.toStdString();
+            for (char &ch : s) {
+                if (ch >= 'A' && ch <= 'Z')
+                    ch = char(ch - 'A' + 'a');
+            }
+            return Value::fromString(std::move(s));
+        }
+        return Value::fromString(text(v).toLower());
+    });
     reg("capitalize", [](HelperCall &c) -> Result {
         QString s = text(c.param(0));
         if (!s.isEmpty()) {
@@ -331,8 +371,20 @@ void BuiltinHelpers::registerAll(Engine &engine)
     // {{truncate text 20 "…"}}: at most that many characters (UTF-16 code units, as in
     // JavaScript), then the suffix if anything was cut.
     reg("truncate", [](HelperCall &c) -> Result {
-        const QString s = text(c.param(0));
         const double limit = c.param(1).toJsNumber();
+        const Value &v = c.param(0);
+        if (v.isString() && isAscii(v.toStdString())) {
+            // ASCII: one byte per UTF-16 code unit.
+            const std::string &s = v.toStdString();
+            if (std::isnan(limit) || limit < 0 || double(s.size()) <= limit)
+                return v;
+            std::string out = s.substr(0, size_t(limit));
+            const Value &suffix = c.param(2);
+            if (!suffix.isNullish())
+                suffix.appendJsString(out);
+            return Value::fromString(std::move(out));
+        }
+        const QString s = text(v);
         if (std::isnan(limit) || limit < 0 || s.size() <= limit)
             return Value::fromString(s);
         return Value::fromString(s.left(qsizetype(limit)) + text(c.param(2)));

@@ -243,15 +243,77 @@ const NumberLayout &layoutFor(const QLocale &locale, std::string_view code, bool
     return cache.back().layout;
 }
 
+// Whether a (finite, >= 0) might lie exactly halfway between two numbers of `decimals` decimals,
+// where std::to_chars rounds to even but toFixed rounds away from zero. That needs
+// a * 2 * 10^decimals to be an odd integer: a * 2^(decimals + 1) is exact, and fma() tells
+// whether the product with 5^decimals is. Only the (rare) "maybe" needs the exact expansion.
+bool mayBeHalfway(double a, int decimals)
+{
+    static constexpr double powersOf5[] = {1.0,         5.0,          25.0,         125.0,
+                                           625.0,       3125.0,       15625.0,      78125.0,
+                                           390625.0,    1953125.0,    9765625.0,    48828125.0,
+                                           244140625.0, 1220703125.0, 6103515625.0, 30517578125.0};
+    if (decimals < 0 || decimals >= int(std::size(powersOf5)))
+        return true;
+    const double y = a * double(uint64_t(2) << decimals); // exact: a power of two
+    const double f = powersOf5[decimals];
+    const double p = y * f;
+    if (!(p < 4503599627370496.0)) // 2^52: beyond it, leave it to the exact path
+        return true;
+    if (std::fma(y, f, -p) != 0 || p != std::floor(p))
+        return false;
+    return (uint64_t(p) & 1) != 0;
+}
+
+// The common case of fixedDigits() without decimal expansion: a * 10^decimals rounded to the
+// nearest integer, exactly, for a below 2^40 and up to four decimals. fma() gives the product's
+// rounding error, so the comparison with one half is made on exact quantities. Halfway cases
+// are left to fixedDigits().
+bool roundedDigits(double a, int decimals, std::string *intPart, std::string *fraction)
+{
+    static constexpr double scales[] = {1.0, 10.0, 100.0, 1000.0, 10000.0};
+    if (decimals < 0 || decimals >= int(std::size(scales)) || !(a < 1099511627776.0)
+        || mayBeHalfway(a, decimals))
+        return false;
+    const double f = scales[decimals];
+    const double p = a * f;
+    const double err = std::fma(a, f, -p); // a * f == p + err exactly
+    const double whole = std::floor(p);
+    uint64_t q = uint64_t(whole);
+    if ((p - whole) - 0.5 > -err)
+        ++q;
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, q);
+    size_t n = size_t(r.ptr - buf);
+    const size_t d = size_t(decimals);
+    if (n <= d) { // 0.05: pad with zeros in front
+        std::memmove(buf + (d + 1 - n), buf, n);
+        std::memset(buf, '0', d + 1 - n);
+        n = d + 1;
+    }
+    intPart->assign(buf, n - d);
+    fraction->assign(buf + (n - d), d);
+    return true;
+}
+
 // |value| with `decimals` decimals, halves rounded away from zero; false if out of range.
 bool fixedDigits(double value, int decimals, std::string *intPart, std::string *fraction)
 {
     const double a = std::fabs(value);
     if (!std::isfinite(a) || a >= 1e15)
         return false;
+    if (roundedDigits(a, decimals, intPart, fraction))
+        return true;
     char buf[64];
     auto r = std::to_chars(buf, buf + sizeof buf, a, std::chars_format::fixed, decimals);
     std::string s(buf, size_t(r.ptr - buf));
+    if (!mayBeHalfway(a, decimals)) {
+        // Not a tie: to_chars' correctly rounded digits are toFixed's.
+        const size_t point = s.find('.');
+        *intPart = s.substr(0, point);
+        *fraction = point == std::string::npos ? std::string() : s.substr(point + 1);
+        return true;
+    }
     // to_chars rounds an exact tie to even; toFixed and QLocale round it up. A tie is exact only
     // when the full expansion of the double ends in 5 right after the last kept decimal.
     char exact[128];
@@ -295,19 +357,26 @@ bool fastFormat(double value, int decimals, const NumberLayout &l, bool currency
     const bool zero = intPart.find_first_not_of('0') == std::string::npos
             && fraction.find_first_not_of('0') == std::string::npos;
     const bool negative = value < 0 && !zero;
-    out->clear();
-    out->append(negative ? l.negativePrefix : (currency ? l.prefix : std::string()));
+    static const std::string none;
+    const std::string &prefix = negative ? l.negativePrefix : (currency ? l.prefix : none);
+    const std::string &suffix = negative ? l.negativeSuffix : (currency ? l.suffix : none);
     const size_t n = intPart.size();
-    for (size_t i = 0; i < n; ++i) {
-        if (i > 0 && (n - i) % 3 == 0)
-            out->append(l.group);
-        *out += intPart[i];
+    out->clear();
+    out->reserve(prefix.size() + n + (n / 3) * l.group.size() + l.decimal.size() + fraction.size()
+                 + suffix.size());
+    out->append(prefix);
+    // The digits in groups of three from the right: the first group has 1 to 3 of them.
+    size_t first = n % 3 == 0 ? 3 : n % 3;
+    out->append(intPart, 0, std::min(first, n));
+    for (size_t i = first; i < n; i += 3) {
+        out->append(l.group);
+        out->append(intPart, i, 3);
     }
     if (!fraction.empty()) {
         out->append(l.decimal);
         out->append(fraction);
     }
-    out->append(negative ? l.negativeSuffix : (currency ? l.suffix : std::string()));
+    out->append(suffix);
     return true;
 }
 

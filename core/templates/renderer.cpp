@@ -6,7 +6,13 @@
 #include <QObject>
 
 #include <array>
+#include <cstring>
 #include <memory>
+#include <vector>
+
+#ifdef __SSE2__
+#    include <emmintrin.h>
+#endif
 
 namespace Templates {
 
@@ -133,7 +139,30 @@ private:
     Slot *m_data;
 };
 
-// Utils.escapeExpression: & < > " ' ` = become character references.
+// The character reference for a byte that needs escaping.
+std::string_view entityFor(char c)
+{
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\'':
+        return "&#x27;";
+    case '`':
+        return "&#x60;";
+    default:
+        return "&#x3D;";
+    }
+}
+
+// Utils.escapeExpression: & < > " ' ` = become character references. Runs that need no escaping
+// are appended whole; with SSE2 the search goes sixteen bytes at a time (the last block of a
+// longer text overlaps the one before it instead of falling back to single bytes).
 void appendEscapedText(std::string &out, std::string_view s)
 {
     static constexpr auto special = [] {
@@ -142,39 +171,88 @@ void appendEscapedText(std::string &out, std::string_view s)
             t[c] = true;
         return t;
     }();
-    const char *p = s.data();
-    const char *end = p + s.size();
-    const char *start = p;
+    const char *const begin = s.data();
+    const char *const end = begin + s.size();
+    const char *start = begin; // the first byte not yet appended
+    const char *p = begin;
+#ifdef __SSE2__
+    if (s.size() >= 16) {
+        const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>'),
+                      quot = _mm_set1_epi8('"'), apos = _mm_set1_epi8('\''),
+                      tick = _mm_set1_epi8('`'), eq = _mm_set1_epi8('=');
+        auto specials = [&](const char *at) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(at));
+            const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, amp),
+                                                                       _mm_cmpeq_epi8(v, lt)),
+                                                          _mm_or_si128(_mm_cmpeq_epi8(v, gt),
+                                                                       _mm_cmpeq_epi8(v, quot))),
+                                             _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, apos),
+                                                                       _mm_cmpeq_epi8(v, tick)),
+                                                          _mm_cmpeq_epi8(v, eq)));
+            return unsigned(_mm_movemask_epi8(hit));
+        };
+        while (p < end) {
+            // A block of sixteen at p, or the last sixteen bytes with those before p masked off.
+            const char *block = end - p >= 16 ? p : end - 16;
+            unsigned mask = specials(block) & (0xFFFFu << unsigned(p - block));
+            if (mask == 0) {
+                p = block + 16;
+                continue;
+            }
+            const char *hit = block + __builtin_ctz(mask);
+            out.append(start, size_t(hit - start));
+            out.append(entityFor(*hit));
+            start = p = hit + 1;
+        }
+        out.append(start, size_t(end - start));
+        return;
+    }
+#endif
     for (; p != end; ++p) {
         if (!special[static_cast<unsigned char>(*p)])
             continue;
         out.append(start, size_t(p - start));
-        switch (*p) {
-        case '&':
-            out.append("&amp;", 5);
-            break;
-        case '<':
-            out.append("&lt;", 4);
-            break;
-        case '>':
-            out.append("&gt;", 4);
-            break;
-        case '"':
-            out.append("&quot;", 6);
-            break;
-        case '\'':
-            out.append("&#x27;", 6);
-            break;
-        case '`':
-            out.append("&#x60;", 6);
-            break;
-        default:
-            out.append("&#x3D;", 6);
-            break;
-        }
+        out.append(entityFor(*p));
         start = p + 1;
     }
     out.append(start, size_t(end - start));
+}
+
+// invokePartialWrapper: every line of out[start..] gets the indent, except an empty last one.
+// Done in place: count the lines, grow the string once, and move the lines back to front.
+void indentLines(std::string &out, size_t start, std::string_view indent)
+{
+    const size_t n = out.size() - start;
+    if (n == 0)
+        return;
+    // Where each line starts (relative to start); a final newline does not start a line.
+    thread_local std::vector<size_t> lineStarts;
+    lineStarts.clear();
+    lineStarts.push_back(0);
+    {
+        const char *base = out.data() + start;
+        const char *p = base;
+        const char *last = base + n - 1;
+        while ((p = static_cast<const char *>(std::memchr(p, '\n', size_t(last - p))))) {
+            ++p;
+            lineStarts.push_back(size_t(p - base));
+        }
+    }
+    const size_t k = indent.size();
+    const size_t lines = lineStarts.size();
+    out.resize(out.size() + lines * k);
+    char *base = out.data() + start;
+    size_t src = n;
+    size_t dst = n + lines * k;
+    for (size_t i = lines; i-- > 0;) {
+        const size_t lineStart = lineStarts[i];
+        const size_t len = src - lineStart;
+        dst -= len;
+        std::memmove(base + dst, base + lineStart, len);
+        dst -= k;
+        std::memcpy(base + dst, indent.data(), k);
+        src = lineStart;
+    }
 }
 
 QString where(const Location &loc)
@@ -610,19 +688,8 @@ bool Renderer::resolvePath(const Expression &e, const Env &env, Slot *slot)
         const DataFrame *frame = env.data;
         for (int d = 0; frame && d < e.depth; ++d)
             frame = frame->parent;
-        if (frame && !e.parts.empty()) {
-            const std::string &name = e.parts[0];
-            if (name == "index")
-                cur = frame->index;
-            else if (name == "key")
-                cur = frame->key;
-            else if (name == "first")
-                cur = frame->first;
-            else if (name == "last")
-                cur = frame->last;
-            else if (name == "root")
-                cur = frame->root;
-        }
+        if (frame && !e.parts.empty())
+            cur = dataField(*frame, e.parts[0], e.partHashes[0]);
         i = 1;
     } else if (e.depth == 0) {
         cur = env.context;
@@ -659,7 +726,8 @@ bool Renderer::resolvePath(const Expression &e, const Env &env, Slot *slot)
                 continue;
             }
         }
-        cur = cur->property(part, e.partHashes[i]);
+        cur = cur->isObject() ? cur->member(part, e.partHashes[i], &e.partHints[i])
+                              : cur->property(part, e.partHashes[i]);
     }
     slot->ptr = cur;
     return true;
@@ -729,16 +797,28 @@ const Value *Renderer::dataValue(const HelperCall &call, std::string_view name) 
     const DataFrame *frame = env.data;
     if (!frame)
         return nullptr;
-    if (name == "index")
-        return frame->index;
-    if (name == "key")
-        return frame->key;
-    if (name == "first")
-        return frame->first;
-    if (name == "last")
-        return frame->last;
-    if (name == "root")
-        return frame->root;
+    return dataField(*frame, name, Value::keyHash(name));
+}
+
+// @index, @key, @first, @last, @root: told apart by the name's hash (computed when the template
+// was parsed), then confirmed.
+const Value *Renderer::dataField(const DataFrame &frame, std::string_view name, size_t hash)
+{
+    static const size_t indexHash = Value::keyHash("index");
+    static const size_t keyHash = Value::keyHash("key");
+    static const size_t firstHash = Value::keyHash("first");
+    static const size_t lastHash = Value::keyHash("last");
+    static const size_t rootHash = Value::keyHash("root");
+    if (hash == indexHash && name == "index")
+        return frame.index;
+    if (hash == keyHash && name == "key")
+        return frame.key;
+    if (hash == firstHash && name == "first")
+        return frame.first;
+    if (hash == lastHash && name == "last")
+        return frame.last;
+    if (hash == rootHash && name == "root")
+        return frame.root;
     return nullptr;
 }
 
@@ -765,6 +845,10 @@ bool Renderer::partial(const Statement &s, const Env &env)
     Value merged;
     if (s.call.hasHash) {
         std::vector<Value::Member> members;
+        members.reserve((context->isObject()          ? context->members().size()
+                                 : context->isArray() ? context->items().size()
+                                                      : 0)
+                        + s.call.hash.size());
         if (context->isObject()) {
             members = context->members();
         } else if (context->isArray()) {
@@ -849,10 +933,8 @@ bool Renderer::partial(const Statement &s, const Env &env)
                            QObject::tr("The partial %1 could not be found")
                                    .arg(QString::fromUtf8(name.data(), qsizetype(name.size()))));
 
-    std::string indented;
-    std::string *saved = m_out;
-    if (!s.indent.empty())
-        m_out = &indented;
+    // Rendered straight into the output; a standalone partial's lines are indented afterwards.
+    const size_t start = m_out->size();
     bool ok = false;
     if (compiled) {
         Closure root;
@@ -870,24 +952,10 @@ bool Renderer::partial(const Statement &s, const Env &env)
     } else {
         ok = program(*closure->program, context, *closure, data, nullptr);
     }
-    m_out = saved;
     if (!ok)
         return false;
-    if (!s.indent.empty()) {
-        // invokePartialWrapper: every line gets the indent, except an empty last one.
-        size_t start = 0;
-        while (start <= indented.size()) {
-            const size_t nl = indented.find('\n', start);
-            const size_t end = nl == std::string::npos ? indented.size() : nl;
-            if (nl == std::string::npos && end == start)
-                break;
-            m_out->append(s.indent);
-            m_out->append(indented, start, end - start + (nl == std::string::npos ? 0 : 1));
-            if (nl == std::string::npos)
-                break;
-            start = nl + 1;
-        }
-    }
+    if (!s.indent.empty())
+        indentLines(*m_out, start, s.indent);
     return true;
 }
 

@@ -50,6 +50,7 @@ private:
     bool blockHelperMissing(const Value &value, const Env &env, const Ast::Program *program,
                             const Ast::Program *inverse);
     bool each(HelperCall &call);
+    static const Value *dataField(const DataFrame &frame, std::string_view name, size_t hash);
     bool fail(Common::Error error);
     bool failMessage(const Ast::Location &loc, const QString &message);
     void appendEscaped(const Value &v);

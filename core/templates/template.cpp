@@ -116,6 +116,7 @@ private:
             e.partHashes.clear();
             for (const std::string &part : e.parts)
                 e.partHashes.push_back(Value::keyHash(part));
+            e.partHints.assign(e.parts.size(), 0);
             if (!e.parts.empty())
                 e.helperId = Engine::helperId(e.parts[0]);
             e.helperIdOriginal = Engine::helperId(e.original);

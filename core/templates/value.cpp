@@ -3,8 +3,10 @@
 #include <QObject>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <unordered_map>
 
@@ -18,12 +20,6 @@ struct Value::ObjectData
 };
 
 namespace {
-
-const std::string &emptyString()
-{
-    static const std::string empty;
-    return empty;
-}
 
 const Value::Array &emptyArray()
 {
@@ -53,6 +49,41 @@ bool arrayIndex(std::string_view key, uint32_t *index)
     if (v >= 4294967295ull)
         return false;
     *index = uint32_t(v);
+    return true;
+}
+
+// Key equality once the hashes matched: nearly always equal, and short. Compared inline, eight
+// bytes at a time, instead of a call to memcmp.
+inline bool sameKey(const std::string &a, std::string_view b)
+{
+    const size_t n = a.size();
+    if (n != b.size())
+        return false;
+    const char *x = a.data();
+    const char *y = b.data();
+    auto load8 = [](const char *p) {
+        uint64_t v;
+        std::memcpy(&v, p, 8);
+        return v;
+    };
+    auto load4 = [](const char *p) {
+        uint32_t v;
+        std::memcpy(&v, p, 4);
+        return v;
+    };
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            if (load8(x + i) != load8(y + i))
+                return false;
+        }
+        return load8(x + n - 8) == load8(y + n - 8); // the last eight, overlapping
+    }
+    if (n >= 4)
+        return load4(x) == load4(y) && load4(x + n - 4) == load4(y + n - 4);
+    for (size_t i = 0; i < n; ++i) {
+        if (x[i] != y[i])
+            return false;
+    }
     return true;
 }
 
@@ -640,11 +671,10 @@ Common::Result<Value> Value::fromJson(std::string_view json)
     return JsonParser(json).parse();
 }
 
-const std::string &Value::toStdString() const
+const std::string &Value::emptyString()
 {
-    if (m_type != Type::String)
-        return emptyString();
-    return *static_cast<const std::string *>(m_data.get());
+    static const std::string empty;
+    return empty;
 }
 
 const Value::Array &Value::items() const
@@ -698,25 +728,59 @@ size_t Value::keyHash(std::string_view key)
     return size_t(h);
 }
 
+namespace {
+
+// The position of key in the object, or npos.
+size_t findMember(const std::vector<Value::Member> &members,
+                  const std::unordered_multimap<size_t, size_t> &index, std::string_view key,
+                  size_t hash)
+{
+    if (!index.empty()) {
+        auto range = index.equal_range(hash);
+        for (auto it = range.first; it != range.second; ++it) {
+            if (sameKey(members[it->second].key.toStdString(), key))
+                return it->second;
+        }
+        return std::string_view::npos;
+    }
+    const size_t n = members.size();
+    for (size_t i = 0; i < n; ++i) {
+        const Value::Member &m = members[i];
+        if (m.hash == hash && sameKey(m.key.toStdString(), key))
+            return i;
+    }
+    return std::string_view::npos;
+}
+
+} // namespace
+
 const Value *Value::member(std::string_view key, size_t hash) const
 {
     if (m_type != Type::Object)
         return nullptr;
-    const auto *data = static_cast<const ObjectData *>(m_data.get());
-    if (!data->index.empty()) {
-        auto range = data->index.equal_range(hash);
-        for (auto it = range.first; it != range.second; ++it) {
-            const Member &m = data->members[it->second];
-            if (m.key.toStdString() == key)
-                return &m.value;
-        }
+    const auto &data = *static_cast<const ObjectData *>(m_data.get());
+    const size_t i = findMember(data.members, data.index, key, hash);
+    return i == std::string_view::npos ? nullptr : &data.members[i].value;
+}
+
+const Value *Value::member(std::string_view key, size_t hash, uint32_t *hint) const
+{
+    if (m_type != Type::Object)
         return nullptr;
-    }
-    for (const Member &m : data->members) {
-        if (m.hash == hash && m.key.toStdString() == key)
+    const auto &data = *static_cast<const ObjectData *>(m_data.get());
+    std::atomic_ref<uint32_t> position(*hint);
+    const uint32_t guess = position.load(std::memory_order_relaxed);
+    if (guess < data.members.size()) {
+        const Member &m = data.members[guess];
+        if (m.hash == hash && sameKey(m.key.toStdString(), key))
             return &m.value;
     }
-    return nullptr;
+    const size_t i = findMember(data.members, data.index, key, hash);
+    if (i == std::string_view::npos)
+        return nullptr;
+    if (i != guess && i <= UINT32_MAX)
+        position.store(uint32_t(i), std::memory_order_relaxed);
+    return &data.members[i].value;
 }
 
 const Value *Value::property(std::string_view key, size_t hash) const

@@ -6,6 +6,7 @@
 #include <QString>
 #include <QStringView>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,7 +60,12 @@ public:
 
     bool toBool() const { return m_bool; }
     double toNumber() const { return m_number; }
-    const std::string &toStdString() const; // the UTF-8 text of a string, empty otherwise
+    // The UTF-8 text of a string, empty otherwise.
+    const std::string &toStdString() const
+    {
+        return m_type == Type::String ? *static_cast<const std::string *>(m_data.get())
+                                      : emptyString();
+    }
     QString toQString() const { return QString::fromStdString(toStdString()); }
     const Array &items() const;
     const std::vector<Member> &members() const;
@@ -76,6 +82,10 @@ public:
     // With the key's keyHash() computed beforehand (paths in templates are hashed once).
     const Value *member(std::string_view key, size_t hash) const;
     const Value *property(std::string_view key, size_t hash) const;
+    // With a position hint: where the key was found the last time. Objects of the same shape (the
+    // items of an array) keep their keys at the same positions, so a lookup usually costs one
+    // comparison. The hint is read and updated atomically (relaxed), so renders may share it.
+    const Value *member(std::string_view key, size_t hash, uint32_t *hint) const;
     static size_t keyHash(std::string_view key);
     // The "length" property of an array or a string (in UTF-16 code units, as in JavaScript).
     bool jsLength(double *length) const;
@@ -103,6 +113,7 @@ public:
 
 private:
     struct ObjectData;
+    static const std::string &emptyString();
     Type m_type = Type::Undefined;
     bool m_bool = false;
     double m_number = 0;
