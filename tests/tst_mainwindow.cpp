@@ -133,8 +133,8 @@ void TestMainWindow::everyPageShowsRealData()
     QCOMPARE(providersPage->model()->index(0, 0).data().toString(), QStringLiteral("sandbox"));
     TestSupport::saveScreenshot(m_window.get(), QStringLiteral("page-providers"));
 
-    for (const QString &name : {QStringLiteral("queues"),
-                                QStringLiteral("analytics"), QStringLiteral("suppressions")}) {
+    for (const QString &name :
+         {QStringLiteral("queues"), QStringLiteral("analytics"), QStringLiteral("suppressions")}) {
         QVERIFY(m_window->showPage(name));
         auto *page = qobject_cast<QueryTablePage *>(m_window->page(name));
         QVERIFY2(page, qPrintable(name));

@@ -41,6 +41,7 @@ private Q_SLOTS:
     void storedSecretsOpenWithThisHostsKey();
     void reorderPriorities();
     void conflictingSaveShowsTheDifference();
+    void editingKeepsOptionsTheFormHasNoFieldFor();
 
 private:
     template<typename T>
@@ -358,6 +359,30 @@ void TestProvidersPage::conflictingSaveShowsTheDifference()
     QTRY_VERIFY_WITH_TIMEOUT(!m_page->isShowingForm(), 20000);
     QCOMPARE(scalar(u"SELECT rate_per_second FROM providers WHERE name = 'relay'"_qs), 2);
     QCOMPARE(scalar(u"SELECT revision FROM providers WHERE name = 'relay'"_qs), revision + 1);
+}
+
+void TestProvidersPage::editingKeepsOptionsTheFormHasNoFieldFor()
+{
+    Providers::ProviderRepository repository(*m_db);
+    auto relay = repository.find(u"relay"_qs);
+    QVERIFY(relay);
+    const QString url = relay->url() + (relay->url().contains(u'?') ? u'&' : u'?')
+            + u"helo=mail.example.org&per_connection=7"_qs;
+    relay->options.insert(u"url"_qs, url);
+    QVERIFY(repository.update(*relay));
+    m_page->refresh();
+    QTRY_COMPARE_WITH_TIMEOUT(m_page->model()->rowAt(0)->record.url(), url, 20000);
+    m_page->table()->selectRow(0);
+    QTest::mouseClick(child<QPushButton>("editProvider"), Qt::LeftButton);
+    QVERIFY(m_page->isShowingForm());
+    child<QLineEdit>("providerRate")->setText(u"3/s"_qs);
+    QTest::mouseClick(child<QPushButton>("formSave"), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_page->isShowingForm(), 20000);
+    auto saved = repository.find(u"relay"_qs);
+    QVERIFY(saved);
+    QCOMPARE(saved->limits.perSecond, 3);
+    QVERIFY2(saved->url().contains(u"helo=mail.example.org"_qs), qPrintable(saved->url()));
+    QVERIFY2(saved->url().contains(u"per_connection=7"_qs), qPrintable(saved->url()));
 }
 
 QTEST_MAIN(TestProvidersPage)

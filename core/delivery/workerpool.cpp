@@ -10,6 +10,8 @@
 #include <QRandomGenerator>
 #include <QThread>
 
+#include <mutex>
+
 namespace Delivery {
 
 std::shared_ptr<const Secrets::KeyPair> loadHostKey(const QString &keyDirectory,
@@ -78,6 +80,24 @@ void WorkerPool::start()
     if (!m_threads.isEmpty())
         return;
     const QString prefix = m_settings.workerId.isEmpty() ? processWorkerId() : m_settings.workerId;
+    if (m_settings.hostKeyLoader) {
+        // The key is loaded once for all the workers, by whichever starts first.
+        struct Once
+        {
+            std::mutex mutex;
+            bool done = false;
+            std::shared_ptr<const Secrets::KeyPair> key;
+        };
+        auto once = std::make_shared<Once>();
+        m_settings.hostKeyLoader = [once, load = m_settings.hostKeyLoader] {
+            const std::lock_guard locked(once->mutex);
+            if (!once->done) {
+                once->key = load();
+                once->done = true;
+            }
+            return once->key;
+        };
+    }
     for (int i = 0; i < m_count; ++i) {
         WorkerSettings settings = m_settings;
         settings.workerId = QStringLiteral("%1:%2").arg(prefix).arg(i + 1);

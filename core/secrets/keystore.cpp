@@ -1,5 +1,7 @@
 #include "keystore.h"
 
+#include <QMutex>
+
 #include <QDir>
 #include <QEventLoop>
 #include <QFile>
@@ -14,6 +16,12 @@
 #include <unistd.h>
 
 namespace Secrets {
+
+namespace {
+// The keyring library is not safe to use from several threads at once (send workers start
+// together): one call at a time in this process.
+QMutex keychainMutex;
+} // namespace
 
 namespace {
 
@@ -47,6 +55,7 @@ KeychainKeyStore::KeychainKeyStore(QString service)
 
 Common::Result<QByteArray> KeychainKeyStore::load(const QString &name)
 {
+    const QMutexLocker locked(&keychainMutex);
     QKeychain::ReadPasswordJob job(m_service);
     job.setKey(name);
     runJob(job);
@@ -61,6 +70,7 @@ Common::Result<QByteArray> KeychainKeyStore::load(const QString &name)
 
 Common::Status KeychainKeyStore::store(const QString &name, const QByteArray &data)
 {
+    const QMutexLocker locked(&keychainMutex);
     QKeychain::WritePasswordJob job(m_service);
     job.setKey(name);
     job.setBinaryData(data);
@@ -72,6 +82,7 @@ Common::Status KeychainKeyStore::store(const QString &name, const QByteArray &da
 
 Common::Status KeychainKeyStore::remove(const QString &name)
 {
+    const QMutexLocker locked(&keychainMutex);
     QKeychain::DeletePasswordJob job(m_service);
     job.setKey(name);
     runJob(job);

@@ -119,10 +119,11 @@ Common::Result<int> SecretRepository::authorise(const QString &keyId, const KeyP
                 ++resealed;
             }
             // The webhook verification secrets and the tracking key, the same way.
-            auto hooks = m_connection.exec(
-                    QStringLiteral("SELECT provider, name, sealed FROM webhook_secrets "
-                                   "WHERE worker_key_id = $1"),
-                    {opener->id()});
+            auto hooks = m_connection
+                                 .exec(QStringLiteral(
+                                               "SELECT provider, name, sealed FROM webhook_secrets "
+                                               "WHERE worker_key_id = $1"),
+                                       {opener->id()});
             if (!hooks)
                 return Common::fail(hooks.error());
             for (int r = 0; r < hooks->rowCount(); ++r) {
@@ -136,10 +137,11 @@ Common::Result<int> SecretRepository::authorise(const QString &keyId, const KeyP
                 if (!sealed)
                     return Common::fail(sealed.error());
                 auto stored = m_connection.exec(
-                        QStringLiteral("INSERT INTO webhook_secrets (provider, name, worker_key_id, "
-                                       "sealed) VALUES ($1, $2, $3, $4) "
-                                       "ON CONFLICT (provider, name, worker_key_id) "
-                                       "DO UPDATE SET sealed = EXCLUDED.sealed, updated_at = now()"),
+                        QStringLiteral(
+                                "INSERT INTO webhook_secrets (provider, name, worker_key_id, "
+                                "sealed) VALUES ($1, $2, $3, $4) "
+                                "ON CONFLICT (provider, name, worker_key_id) "
+                                "DO UPDATE SET sealed = EXCLUDED.sealed, updated_at = now()"),
                         {provider, name, keyId, *sealed});
                 if (!stored)
                     return Common::fail(stored.error());

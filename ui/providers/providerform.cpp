@@ -496,6 +496,39 @@ void ProviderForm::loadRecord(const Providers::ProviderRecord &record)
 
 QString ProviderForm::buildUrl(bool *usesPlaceholder, QStringList *problems) const
 {
+    QString url = buildFormUrl(usesPlaceholder, problems);
+    const QString type = m_type->currentData().toString();
+    if (m_base.id == 0 || m_base.type != type || type == u"http" || type == u"sandbox")
+        return url;
+    // Options the form has no field for (helo, verify, per_connection, base_url, ...) stay as
+    // they were stored: editing a provider here never drops them.
+    const QUrlQuery stored(QUrl(m_base.url()).query());
+    const bool hasQuery = url.contains(u'?');
+    const QUrlQuery built(hasQuery ? url.mid(url.indexOf(u'?') + 1) : QString());
+    QStringList extra;
+    for (const auto &[key, value] : stored.queryItems(QUrl::FullyEncoded)) {
+        if (!built.hasQueryItem(key) && !formManagedOptions(type).contains(key))
+            extra << key + u'=' + value;
+    }
+    if (!extra.isEmpty())
+        url += (hasQuery ? u'&' : u'?') + extra.join(u'&');
+    return url;
+}
+
+QStringList ProviderForm::formManagedOptions(const QString &type)
+{
+    if (type == u"smtp")
+        return {QStringLiteral("ca"), QStringLiteral("auth"), QStringLiteral("connect_timeout"),
+                QStringLiteral("timeout")};
+    if (type == u"mailgun")
+        return {QStringLiteral("region")};
+    if (type == u"postmark")
+        return {QStringLiteral("stream")};
+    return {};
+}
+
+QString ProviderForm::buildFormUrl(bool *usesPlaceholder, QStringList *problems) const
+{
     const QString type = m_type->currentData().toString();
     const bool stored = m_base.id != 0 && m_base.type == type;
     // A secret field: what was typed, the placeholder for a stored one left unchanged, or empty.

@@ -77,6 +77,9 @@ private:
     QWidget *buildHttpPages();
     void revalidate();
     QString buildUrl(bool *usesPlaceholder, QStringList *problems) const;
+    QString buildFormUrl(bool *usesPlaceholder, QStringList *problems) const;
+    // The URL options that the form's fields set for a type; the others are kept as stored.
+    static QStringList formManagedOptions(const QString &type);
     void startAction(Action action);
     void runAction(const QMap<QString, QByteArray> &secrets);
     void runDiagnostics(Providers::Transport *transport);
