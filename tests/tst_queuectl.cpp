@@ -253,11 +253,12 @@ void TestQueueCtl::enqueueFallsBackToTheDefaultLocale()
     QVERIFY2(queued.out.contains(QStringLiteral("Queued 3 messages")), qPrintable(queued.out));
     QVERIFY2(queued.out.contains(QStringLiteral("versions")), qPrintable(queued.out));
     const auto localeOf = [this](const QString &recipient) {
-        auto rows = m_connection->exec(
-                QStringLiteral("SELECT v.locale, v.subject FROM messages m JOIN "
-                               "template_versions v ON v.id = m.template_version_id "
-                               "WHERE m.recipient = $1 ORDER BY m.id DESC LIMIT 1"),
-                {recipient});
+        auto rows = m_connection
+                            ->exec(QStringLiteral(
+                                           "SELECT v.locale, v.subject FROM messages m JOIN "
+                                           "template_versions v ON v.id = m.template_version_id "
+                                           "WHERE m.recipient = $1 ORDER BY m.id DESC LIMIT 1"),
+                                   {recipient});
         return rows && rows->rowCount() == 1 ? rows->text(0, 0) : QString();
     };
     QCOMPARE(localeOf(QStringLiteral("de@example.org")), QStringLiteral("de"));

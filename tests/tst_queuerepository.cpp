@@ -709,8 +709,8 @@ void TestQueueRepository::latestFallsBackToTheDefaultLocale()
     QCOMPARE((*unspecified)->id, en->id);
 
     // A changed default locale is followed; a newer version in the asked locale still wins.
-    QVERIFY(m_db->exec(QStringLiteral(
-            "UPDATE templates SET default_locale = 'de' WHERE name = 'receipt'")));
+    QVERIFY(m_db->exec(
+            QStringLiteral("UPDATE templates SET default_locale = 'de' WHERE name = 'receipt'")));
     auto nowGerman = templates.latest(QStringLiteral("receipt"), QStringLiteral("fr"));
     QVERIFY(nowGerman && *nowGerman);
     QCOMPARE((*nowGerman)->id, de->id);
@@ -719,12 +719,12 @@ void TestQueueRepository::latestFallsBackToTheDefaultLocale()
     QCOMPARE((*stillEnglish)->id, en->id);
 
     // No version in the asked locale nor in the default one: none.
-    QVERIFY(m_db->exec(QStringLiteral(
-            "UPDATE templates SET default_locale = 'it' WHERE name = 'receipt'")));
+    QVERIFY(m_db->exec(
+            QStringLiteral("UPDATE templates SET default_locale = 'it' WHERE name = 'receipt'")));
     auto none = templates.latest(QStringLiteral("receipt"), QStringLiteral("fr"));
     QVERIFY(none && !*none);
-    QVERIFY(m_db->exec(QStringLiteral(
-            "UPDATE templates SET default_locale = 'en' WHERE name = 'receipt'")));
+    QVERIFY(m_db->exec(
+            QStringLiteral("UPDATE templates SET default_locale = 'en' WHERE name = 'receipt'")));
 }
 
 void TestQueueRepository::templateVersionsAreNumbered()

@@ -52,8 +52,12 @@ QString TestTemplateCtl::write(const QString &name, const QByteArray &content)
 
 void TestTemplateCtl::put(const QString &name, const QByteArray &html, const QString &locale)
 {
-    QStringList args{QStringLiteral("template"), QStringLiteral("put"),      name,
-                     QStringLiteral("--subject"), QStringLiteral("Hello"), QStringLiteral("--html"),
+    QStringList args{QStringLiteral("template"),
+                     QStringLiteral("put"),
+                     name,
+                     QStringLiteral("--subject"),
+                     QStringLiteral("Hello"),
+                     QStringLiteral("--html"),
                      write(name + QStringLiteral(".html"), html)};
     if (!locale.isEmpty())
         args << QStringLiteral("--locale") << locale;
@@ -119,8 +123,9 @@ void TestTemplateCtl::check()
     QFETCH(QByteArray, data);
     QFETCH(int, exitCode);
     QFETCH(QString, line);
-    const QString name = QStringLiteral("check-%1").arg(QString::fromLatin1(QTest::currentDataTag())
-                                                                .replace(u' ', u'-'));
+    const QString name =
+            QStringLiteral("check-%1")
+                    .arg(QString::fromLatin1(QTest::currentDataTag()).replace(u' ', u'-'));
     put(name, html);
     QVERIFY(m_connection->exec(QStringLiteral("UPDATE templates SET kind = $2 WHERE name = $1"),
                                {name, kind}));
@@ -164,8 +169,8 @@ void TestTemplateCtl::checkUsesTheSavedSample()
     QVERIFY(m_connection->exec(
             QStringLiteral("INSERT INTO template_samples (template_id, name, data) SELECT id, "
                            "'ada', '{\"name\": \"Ada\"}' FROM templates WHERE name = 'sampled'")));
-    const Run run = ctl({QStringLiteral("template"), QStringLiteral("check"),
-                         QStringLiteral("sampled")});
+    const Run run = ctl(
+            {QStringLiteral("template"), QStringLiteral("check"), QStringLiteral("sampled")});
     QVERIFY2(run.exitCode == 0, qPrintable(run.all()));
     QVERIFY(!run.out.contains(QStringLiteral("missing-variable")));
 }
@@ -176,8 +181,8 @@ void TestTemplateCtl::mistakes_data()
     QTest::addColumn<int>("exitCode");
     QTest::addColumn<QString>("message");
     QTest::newRow("no name") << QStringList{} << 2 << "give exactly one template NAME";
-    QTest::newRow("unknown template") << QStringList{QStringLiteral("nope")} << 1
-                                      << "there is no template 'nope'";
+    QTest::newRow("unknown template")
+            << QStringList{QStringLiteral("nope")} << 1 << "there is no template 'nope'";
     QTest::newRow("missing data file")
             << QStringList{QStringLiteral("sampled"), QStringLiteral("--data"),
                            QStringLiteral("/nonexistent.json")}

@@ -582,8 +582,8 @@ void TestTemplateEditor::sendTestThroughAStoredSandboxProvider()
     auto connection = connect();
     QVERIFY(connection);
     Providers::ProviderRepository providers(*connection);
-    auto box = providers.add(storedProvider(QStringLiteral("test-box"), QStringLiteral("sandbox"),
-                                            QString(), 10));
+    auto box = providers.add(
+            storedProvider(QStringLiteral("test-box"), QStringLiteral("sandbox"), QString(), 10));
     QVERIFY2(box, qPrintable(box ? QString() : box.error().toString()));
     auto off = providers.add(storedProvider(QStringLiteral("switched-off"),
                                             QStringLiteral("sandbox"), QString(), 5, false));
@@ -614,10 +614,10 @@ void TestTemplateEditor::sendTestThroughAStoredSandboxProvider()
     TestSupport::saveScreenshot(dialog, QStringLiteral("editor-send-test-sandbox"));
 
     // Stored by the sandbox provider, and the sandbox inbox (refreshed by the send) lists it.
-    auto stored = connection->exec(
-            QStringLiteral("SELECT subject, array_to_string(recipients, ',') FROM "
-                           "sandbox_messages WHERE message_id_header = $1"),
-            {messageId});
+    auto stored = connection->exec(QStringLiteral(
+                                           "SELECT subject, array_to_string(recipients, ',') FROM "
+                                           "sandbox_messages WHERE message_id_header = $1"),
+                                   {messageId});
     QVERIFY(stored);
     QCOMPARE(stored->rowCount(), 1);
     QVERIFY(stored->text(0, 0).startsWith(u"[Test] Welcome"));
@@ -648,9 +648,9 @@ void TestTemplateEditor::sendTestThroughAStoredSmtpProvider()
     auto connection = connect();
     QVERIFY(connection);
     Providers::ProviderRepository providers(*connection);
-    auto smtp = providers.add(storedProvider(
-            QStringLiteral("loopback-smtp"), QStringLiteral("smtp"),
-            QStringLiteral("smtp://127.0.0.1:%1?timeout=5").arg(peer.port()), 20));
+    auto smtp = providers.add(
+            storedProvider(QStringLiteral("loopback-smtp"), QStringLiteral("smtp"),
+                           QStringLiteral("smtp://127.0.0.1:%1?timeout=5").arg(peer.port()), 20));
     QVERIFY2(smtp, qPrintable(smtp ? QString() : smtp.error().toString()));
 
     QVERIFY(openAndWait(QStringLiteral("welcome")));

@@ -6,9 +6,9 @@
 #include "queue/templaterepository.h"
 
 #include <QFile>
-#include <QMap>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 
 namespace Ctl {
 

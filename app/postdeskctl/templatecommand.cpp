@@ -224,11 +224,14 @@ int runCheck(const QStringList &args)
               << "'. 'postdeskctl template list' shows them.\n";
         return 1;
     }
-    auto meta = (*connection)->exec(
-            QStringLiteral("SELECT t.kind, (SELECT s.data::text FROM template_samples s WHERE "
-                           "s.template_id = t.id ORDER BY s.name LIMIT 1) FROM templates t "
-                           "WHERE t.id = $1"),
-            {(*version)->templateId});
+    auto meta =
+            (*connection)
+                    ->exec(QStringLiteral(
+                                   "SELECT t.kind, (SELECT s.data::text FROM template_samples s "
+                                   "WHERE "
+                                   "s.template_id = t.id ORDER BY s.name LIMIT 1) FROM templates t "
+                                   "WHERE t.id = $1"),
+                           {(*version)->templateId});
     if (!meta)
         return reportError(meta.error());
     Templates::Preview::Request request;

@@ -213,9 +213,7 @@ void SendTestDialog::setDatabase(const Db::DatabaseConfig &config, const QString
     m_hasDatabase = true;
     QMetaObject::invokeMethod(
             m_worker,
-            [worker = m_worker, config, keyDirectory] {
-                worker->setDatabase(config, keyDirectory);
-            },
+            [worker = m_worker, config, keyDirectory] { worker->setDatabase(config, keyDirectory); },
             Qt::QueuedConnection);
     refreshProviders();
 }

@@ -123,8 +123,7 @@ Q_SIGNALS:
 
 private:
     Db::Connection *connection(QString *error);
-    void sendThrough(Providers::Transport *transport, const SendTestMessage &message,
-                     bool sandbox);
+    void sendThrough(Providers::Transport *transport, const SendTestMessage &message, bool sandbox);
 
     std::optional<Db::DatabaseConfig> m_config;
     QString m_keyDirectory;
