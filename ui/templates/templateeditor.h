@@ -74,7 +74,7 @@ public:
     QDialog *conflictDialog() const { return m_conflictDialog; }
     SendTestDialog *sendTestDialog() const { return m_sendTestDialog; }
 
-    static constexpr int previewDelayMs = 120;
+    static constexpr int previewDelayMs = 50;
     static constexpr int draftDelayMs = 1500;
 
 Q_SIGNALS:
