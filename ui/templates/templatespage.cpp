@@ -124,9 +124,9 @@ void TemplatesPage::setDatabase(Db::AsyncDatabase *database)
     Page::setDatabase(database);
     m_store = std::make_unique<Templates::TemplateStore>(database);
     m_editor->setStore(m_store.get());
-    m_editor->setDatabaseConfig(database->config());
     m_inbox->setDatabase(database);
     if (database) {
+        m_editor->setDatabaseConfig(database->config());
         connect(database, &Db::AsyncDatabase::linkStateChanged, this, [this](Db::LinkState state) {
             if (state == Db::LinkState::Connected && isVisible())
                 refresh();
