@@ -2,6 +2,7 @@
 #include "testdb.h"
 #include "testenv.h"
 
+#include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
@@ -29,6 +30,7 @@ private Q_SLOTS:
     void mistakesSayWhatToDo();
     void templatePutAndList();
     void enqueueFromJsonLines();
+    void enqueueFallsBackToTheDefaultLocale();
     void queueListPauseResumeAndBulk();
     void suppressAddListRemoveImportExport();
 
@@ -218,6 +220,64 @@ void TestQueueCtl::enqueueFromJsonLines()
     QCOMPARE(badQueue.exitCode, 1);
     QVERIFY2(badQueue.err.contains(QStringLiteral("There is no queue named 'newsletters'")),
              qPrintable(badQueue.err));
+}
+
+void TestQueueCtl::enqueueFallsBackToTheDefaultLocale()
+{
+    const auto put = [this](const QString &locale, const QString &subject) {
+        return ctl({QStringLiteral("template"), QStringLiteral("put"), QStringLiteral("invoice"),
+                    QStringLiteral("--locale"), locale, QStringLiteral("--subject"), subject,
+                    QStringLiteral("--html"), data("welcome.html")});
+    };
+    const Run en = put(QStringLiteral("en"), QStringLiteral("Your invoice"));
+    QVERIFY2(en.exitCode == 0, qPrintable(en.out + en.err));
+    const Run de = put(QStringLiteral("de"), QStringLiteral("Ihre Rechnung"));
+    QVERIFY2(de.exitCode == 0, qPrintable(de.out + de.err));
+
+    // Per recipient "locale"; fr has no version, and a line without one takes --locale.
+    QFile file(m_dir.filePath(QStringLiteral("locales.jsonl")));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("{\"to\": \"de@example.org\", \"locale\": \"de\", \"name\": \"Dora\"}\n"
+               "{\"to\": \"fr@example.org\", \"locale\": \"fr\", \"name\": \"Fleur\"}\n"
+               "{\"to\": \"none@example.org\", \"name\": \"Nils\"}\n");
+    file.close();
+    const auto enqueue = [this, &file](const QStringList &extra) {
+        return ctl(QStringList{QStringLiteral("enqueue"), QStringLiteral("--queue"),
+                               QStringLiteral("transactional"), QStringLiteral("--template"),
+                               QStringLiteral("invoice"), QStringLiteral("--recipients"),
+                               file.fileName()}
+                   + extra);
+    };
+    const Run queued = enqueue({QStringLiteral("--locale"), QStringLiteral("it")});
+    QVERIFY2(queued.exitCode == 0, qPrintable(queued.out + queued.err));
+    QVERIFY2(queued.out.contains(QStringLiteral("Queued 3 messages")), qPrintable(queued.out));
+    QVERIFY2(queued.out.contains(QStringLiteral("versions")), qPrintable(queued.out));
+    const auto localeOf = [this](const QString &recipient) {
+        auto rows = m_connection
+                            ->exec(QStringLiteral(
+                                           "SELECT v.locale, v.subject FROM messages m JOIN "
+                                           "template_versions v ON v.id = m.template_version_id "
+                                           "WHERE m.recipient = $1 ORDER BY m.id DESC LIMIT 1"),
+                                   {recipient});
+        return rows && rows->rowCount() == 1 ? rows->text(0, 0) : QString();
+    };
+    QCOMPARE(localeOf(QStringLiteral("de@example.org")), QStringLiteral("de"));
+    QCOMPARE(localeOf(QStringLiteral("fr@example.org")), QStringLiteral("en"));
+    QCOMPARE(localeOf(QStringLiteral("none@example.org")), QStringLiteral("en"));
+
+    // Without --locale, lines without one get the default locale.
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    file.write("{\"to\": \"plain@example.org\"}\n");
+    file.close();
+    const Run plain = enqueue({});
+    QVERIFY2(plain.exitCode == 0, qPrintable(plain.out + plain.err));
+    QVERIFY2(plain.out.contains(QStringLiteral("version 1 (en)")), qPrintable(plain.out));
+    QCOMPARE(localeOf(QStringLiteral("plain@example.org")), QStringLiteral("en"));
+    // The queue tests after this one count the marketing messages alone.
+    QVERIFY(m_connection->exec(QStringLiteral(
+            "DELETE FROM messages WHERE template_version_id IN "
+            "(SELECT v.id FROM template_versions v JOIN templates t ON t.id = v.template_id "
+            "WHERE t.name = 'invoice')")));
 }
 
 void TestQueueCtl::queueListPauseResumeAndBulk()

@@ -52,6 +52,7 @@ private Q_SLOTS:
     void statsCountPerQueue();
     void insertNotifiesOncePerStatement();
     void templateVersionsAreNumbered();
+    void latestFallsBackToTheDefaultLocale();
 
 private:
     NewMessage message(const QString &to, const QString &queue = QStringLiteral("marketing"));
@@ -678,6 +679,52 @@ void TestQueueRepository::insertNotifiesOncePerStatement()
     auto resumed = waiter.wait(5000);
     QVERIFY(resumed);
     QCOMPARE(*resumed, QStringList{bulkId});
+}
+
+void TestQueueRepository::latestFallsBackToTheDefaultLocale()
+{
+    TemplateRepository templates(*m_db);
+    TemplateRepository::NewVersion v;
+    v.name = QStringLiteral("receipt");
+    v.subject = QStringLiteral("Your receipt");
+    v.htmlBody = QStringLiteral("<p>Thanks</p>");
+    auto en = templates.put(v);
+    QVERIFY2(en, qPrintable(why(en)));
+    v.locale = QStringLiteral("de");
+    v.subject = QStringLiteral("Ihre Quittung");
+    auto de = templates.put(v);
+    QVERIFY2(de, qPrintable(why(de)));
+
+    // The locale asked for when it has a version; otherwise the default locale ('en' here).
+    auto german = templates.latest(QStringLiteral("receipt"), QStringLiteral("de"));
+    QVERIFY(german && *german);
+    QCOMPARE((*german)->id, de->id);
+    QCOMPARE((*german)->locale, QStringLiteral("de"));
+    auto french = templates.latest(QStringLiteral("receipt"), QStringLiteral("fr"));
+    QVERIFY(french && *french);
+    QCOMPARE((*french)->id, en->id);
+    QCOMPARE((*french)->locale, QStringLiteral("en"));
+    auto unspecified = templates.latest(QStringLiteral("receipt"), QString());
+    QVERIFY(unspecified && *unspecified);
+    QCOMPARE((*unspecified)->id, en->id);
+
+    // A changed default locale is followed; a newer version in the asked locale still wins.
+    QVERIFY(m_db->exec(
+            QStringLiteral("UPDATE templates SET default_locale = 'de' WHERE name = 'receipt'")));
+    auto nowGerman = templates.latest(QStringLiteral("receipt"), QStringLiteral("fr"));
+    QVERIFY(nowGerman && *nowGerman);
+    QCOMPARE((*nowGerman)->id, de->id);
+    auto stillEnglish = templates.latest(QStringLiteral("receipt"), QStringLiteral("en"));
+    QVERIFY(stillEnglish && *stillEnglish);
+    QCOMPARE((*stillEnglish)->id, en->id);
+
+    // No version in the asked locale nor in the default one: none.
+    QVERIFY(m_db->exec(
+            QStringLiteral("UPDATE templates SET default_locale = 'it' WHERE name = 'receipt'")));
+    auto none = templates.latest(QStringLiteral("receipt"), QStringLiteral("fr"));
+    QVERIFY(none && !*none);
+    QVERIFY(m_db->exec(
+            QStringLiteral("UPDATE templates SET default_locale = 'en' WHERE name = 'receipt'")));
 }
 
 void TestQueueRepository::templateVersionsAreNumbered()

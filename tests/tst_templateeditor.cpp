@@ -3,6 +3,7 @@
 #include "db/databaseconfig.h"
 #include "db/migrator.h"
 #include "mime/message.h"
+#include "providers/providerrepository.h"
 #include "queue/templaterepository.h"
 #include "smtp/smtppeer.h"
 #include "templates/codeeditor.h"
@@ -56,6 +57,8 @@ private Q_SLOTS:
     void newestPreviewWins();
     void sandboxInboxShowsCapturedMessages();
     void sendTestThroughAProviderUrl();
+    void sendTestThroughAStoredSandboxProvider();
+    void sendTestThroughAStoredSmtpProvider();
 
 private:
     TemplateEditor *editor() const { return m_page->editor(); }
@@ -533,6 +536,10 @@ void TestTemplateEditor::sendTestThroughAProviderUrl()
     QVERIFY(dialog && dialog->isVisible());
     dialog->fromEdit()->setText(QStringLiteral("news@example.org"));
     dialog->toEdit()->setText(QStringLiteral("tester@example.org"));
+    // No stored providers yet: the only choice is "Other (URL)…".
+    QCOMPARE(dialog->providerBox()->count(), 1);
+    dialog->selectUrl();
+    QVERIFY(dialog->providerEdit()->isVisible());
     dialog->providerEdit()->setText(
             QStringLiteral("smtp://localhost:%1?timeout=5").arg(peer.port()));
     QSignalSpy finished(dialog, &SendTestDialog::finished);
@@ -551,6 +558,122 @@ void TestTemplateEditor::sendTestThroughAProviderUrl()
                       Qt::LeftButton);
     QVERIFY(finished.wait(10000));
     QVERIFY(!finished.last().at(0).toBool());
+    dialog->close();
+}
+
+namespace {
+Providers::ProviderRecord storedProvider(const QString &name, const QString &type,
+                                         const QString &url, int priority, bool enabled = true)
+{
+    Providers::ProviderRecord record;
+    record.name = name;
+    record.type = type;
+    record.priority = priority;
+    record.enabled = enabled;
+    record.poolSize = 1;
+    if (!url.isEmpty())
+        record.options.insert(QStringLiteral("url"), url);
+    return record;
+}
+} // namespace
+
+void TestTemplateEditor::sendTestThroughAStoredSandboxProvider()
+{
+    auto connection = connect();
+    QVERIFY(connection);
+    Providers::ProviderRepository providers(*connection);
+    auto box = providers.add(
+            storedProvider(QStringLiteral("test-box"), QStringLiteral("sandbox"), QString(), 10));
+    QVERIFY2(box, qPrintable(box ? QString() : box.error().toString()));
+    auto off = providers.add(storedProvider(QStringLiteral("switched-off"),
+                                            QStringLiteral("sandbox"), QString(), 5, false));
+    QVERIFY(off);
+
+    QVERIFY(openAndWait(QStringLiteral("welcome")));
+    QTRY_VERIFY_WITH_TIMEOUT(editor()->lastPreview().rendered, 5000);
+    editor()->showSendTest();
+    SendTestDialog *dialog = editor()->sendTestDialog();
+    QVERIFY(dialog && dialog->isVisible());
+    // The combo lists the enabled stored providers (and "Other (URL)…"), never a disabled one.
+    QTRY_VERIFY_WITH_TIMEOUT(dialog->selectProvider(QStringLiteral("test-box")), 10000);
+    QVERIFY(!dialog->selectProvider(QStringLiteral("switched-off")));
+    QCOMPARE(dialog->providerBox()->currentText(), QStringLiteral("test-box (sandbox)"));
+    QVERIFY(!dialog->providerEdit()->isVisible());
+    dialog->fromEdit()->setText(QStringLiteral("news@example.org"));
+    dialog->toEdit()->setText(QStringLiteral("sandboxed@example.org"));
+
+    QSignalSpy finished(dialog, &SendTestDialog::finished);
+    QSignalSpy listed(m_page->sandboxInbox(), &SandboxInbox::listLoaded);
+    QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("sendTestButton")),
+                      Qt::LeftButton);
+    QVERIFY(finished.wait(30000));
+    QVERIFY2(finished.first().at(0).toBool(), qPrintable(dialog->result()));
+    const QString messageId = finished.first().at(2).toString();
+    QVERIFY(!messageId.isEmpty());
+    QVERIFY2(dialog->result().contains(messageId), qPrintable(dialog->result()));
+    TestSupport::saveScreenshot(dialog, QStringLiteral("editor-send-test-sandbox"));
+
+    // Stored by the sandbox provider, and the sandbox inbox (refreshed by the send) lists it.
+    auto stored = connection->exec(QStringLiteral(
+                                           "SELECT subject, array_to_string(recipients, ',') FROM "
+                                           "sandbox_messages WHERE message_id_header = $1"),
+                                   {messageId});
+    QVERIFY(stored);
+    QCOMPARE(stored->rowCount(), 1);
+    QVERIFY(stored->text(0, 0).startsWith(u"[Test] Welcome"));
+    QCOMPARE(stored->text(0, 1), QStringLiteral("sandboxed@example.org"));
+    QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty(), 10000);
+    dialog->close();
+    m_page->tabs()->setCurrentWidget(m_page->sandboxInbox());
+    QStandardItemModel *inbox = m_page->sandboxInbox()->model();
+    QTRY_VERIFY_WITH_TIMEOUT(inbox->rowCount() > 0
+                                     && inbox->index(0, 2).data().toString()
+                                             == u"sandboxed@example.org",
+                             10000);
+    QVERIFY(inbox->index(0, 3).data().toString().startsWith(u"[Test] Welcome"));
+    QSignalSpy shown(m_page->sandboxInbox(), &SandboxInbox::messageShown);
+    m_page->sandboxInbox()->table()->selectRow(0);
+    QVERIFY(shown.wait(10000));
+    QVERIFY(m_page->sandboxInbox()->preview()->mime().contains(messageId));
+    m_page->tabs()->setCurrentIndex(0);
+    QVERIFY(providers.remove(QStringLiteral("switched-off")));
+}
+
+void TestTemplateEditor::sendTestThroughAStoredSmtpProvider()
+{
+    SmtpTest::Peer peer;
+    QVERIFY2(peer.startPython(QStringLiteral("aiosmtpd_server.py"),
+                              {QStringLiteral("--tls"), QStringLiteral("none")}),
+             qPrintable(peer.error()));
+    auto connection = connect();
+    QVERIFY(connection);
+    Providers::ProviderRepository providers(*connection);
+    auto smtp = providers.add(
+            storedProvider(QStringLiteral("loopback-smtp"), QStringLiteral("smtp"),
+                           QStringLiteral("smtp://127.0.0.1:%1?timeout=5").arg(peer.port()), 20));
+    QVERIFY2(smtp, qPrintable(smtp ? QString() : smtp.error().toString()));
+
+    QVERIFY(openAndWait(QStringLiteral("welcome")));
+    QTRY_VERIFY_WITH_TIMEOUT(editor()->lastPreview().rendered, 5000);
+    editor()->showSendTest(); // lists the providers again
+    SendTestDialog *dialog = editor()->sendTestDialog();
+    QVERIFY(dialog && dialog->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(dialog->selectProvider(QStringLiteral("loopback-smtp")), 10000);
+    dialog->fromEdit()->setText(QStringLiteral("news@example.org"));
+    dialog->toEdit()->setText(QStringLiteral("smtp-tester@example.org"));
+    QSignalSpy finished(dialog, &SendTestDialog::finished);
+    QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("sendTestButton")),
+                      Qt::LeftButton);
+    QVERIFY(finished.wait(30000));
+    QVERIFY2(finished.first().at(0).toBool(), qPrintable(dialog->result()));
+    const QString messageId = finished.first().at(2).toString();
+    QVERIFY(dialog->result().contains(messageId));
+    QTRY_COMPARE_WITH_TIMEOUT(peer.messageCount(), 1, 10000);
+    const QByteArray received = peer.message(1);
+    QVERIFY(received.contains("Subject: [Test] Welcome"));
+    QVERIFY(received.contains("To: smtp-tester@example.org"));
+    QVERIFY(received.contains(messageId.toUtf8()));
+    TestSupport::saveScreenshot(dialog, QStringLiteral("editor-send-test-smtp"));
     dialog->close();
 }
 

@@ -8,6 +8,7 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 
 namespace Ctl {
 
@@ -17,7 +18,7 @@ namespace {
 bool isMessageKey(const QString &key)
 {
     return key == u"to" || key == u"idempotency_key" || key == u"priority" || key == u"scheduled_at"
-            || key == u"from";
+            || key == u"from" || key == u"locale";
 }
 
 } // namespace
@@ -29,7 +30,9 @@ int runEnqueue(const QStringList &args)
             "Queues one message per recipient. FILE.jsonl holds one JSON object per line: \"to\" "
             "is the address; the other keys are the template's data (or put them under "
             "\"data\"). Optional per line: \"idempotency_key\" (a repeated enqueue with the same "
-            "key is skipped), \"priority\" (1-5), \"scheduled_at\" (ISO 8601), \"from\".\n"
+            "key is skipped), \"priority\" (1-5), \"scheduled_at\" (ISO 8601), \"from\", "
+            "\"locale\" (the template's locale for this recipient; a locale the template has no "
+            "version in falls back to its default locale).\n"
             "Example line: {\"to\": \"ada@example.org\", \"name\": \"Ada\"}"));
     parser.addOption({QStringLiteral("queue"),
                       QStringLiteral("The queue: transactional, system, marketing or bulk."),
@@ -38,8 +41,10 @@ int runEnqueue(const QStringList &args)
                       QStringLiteral("The stored template (its latest version) to send."),
                       QStringLiteral("name")});
     parser.addOption({QStringLiteral("locale"),
-                      QStringLiteral("The template's locale (default: en)."),
-                      QStringLiteral("locale"), QStringLiteral("en")});
+                      QStringLiteral("The template's locale for recipients without a \"locale\" "
+                                     "(default, and for a locale it has no version in: the "
+                                     "template's default locale)."),
+                      QStringLiteral("locale")});
     parser.addOption({QStringLiteral("recipients"),
                       QStringLiteral("The recipients, one JSON object per line ('-': standard "
                                      "input)."),
@@ -86,6 +91,7 @@ int runEnqueue(const QStringList &args)
     }
 
     QList<Queue::NewMessage> messages;
+    QStringList locales; // per message: the locale asked for ("" for the default)
     int lineNumber = 0;
     while (!file.atEnd()) {
         const QByteArray line = file.readLine().trimmed();
@@ -131,6 +137,9 @@ int runEnqueue(const QStringList &args)
             }
         }
         messages.append(message);
+        locales.append(object.contains(QStringLiteral("locale"))
+                               ? object.value(QStringLiteral("locale")).toString().trimmed()
+                               : parser.value(QStringLiteral("locale")));
     }
     if (messages.isEmpty()) {
         err() << "postdeskctl: " << path << " holds no recipients. Nothing was queued.\n";
@@ -142,18 +151,25 @@ int runEnqueue(const QStringList &args)
         return reportError(connection.error());
     Queue::TemplateRepository templates(**connection);
     const QString templateName = parser.value(QStringLiteral("template"));
-    auto version = templates.latest(templateName, parser.value(QStringLiteral("locale")));
-    if (!version)
-        return reportError(version.error());
-    if (!*version) {
-        err() << "postdeskctl: there is no template '" << templateName << "' ("
-              << parser.value(QStringLiteral("locale"))
-              << "). Store one with 'postdeskctl template put " << templateName
-              << " --subject TEXT --html FILE'; 'postdeskctl template list' shows them.\n";
-        return 1;
+    // One lookup per locale asked for; each falls back to the template's default locale.
+    QMap<QString, Queue::TemplateVersion> versions;
+    for (qsizetype i = 0; i < messages.size(); ++i) {
+        const QString &locale = locales.at(i);
+        if (!versions.contains(locale)) {
+            auto version = templates.latest(templateName, locale);
+            if (!version)
+                return reportError(version.error());
+            if (!*version) {
+                err() << "postdeskctl: there is no template '" << templateName << "'"
+                      << (locale.isEmpty() ? QString() : QStringLiteral(" (") + locale + u')')
+                      << ". Store one with 'postdeskctl template put " << templateName
+                      << " --subject TEXT --html FILE'; 'postdeskctl template list' shows them.\n";
+                return 1;
+            }
+            versions.insert(locale, **version);
+        }
+        messages[i].templateVersionId = versions.value(locale).id;
     }
-    for (Queue::NewMessage &message : messages)
-        message.templateVersionId = (*version)->id;
 
     Queue::QueueRepository queue(**connection);
     auto result = queue.enqueueBatch(messages);
@@ -161,7 +177,15 @@ int runEnqueue(const QStringList &args)
         return reportError(result.error());
     out() << "Queued " << result->inserted << (result->inserted == 1 ? " message" : " messages")
           << " to queue '" << parser.value(QStringLiteral("queue")) << "' with template '"
-          << templateName << "' version " << (*version)->version;
+          << templateName << "'";
+    // "version 2 (en)", or "versions 2 (en), 1 (fr)" when recipients asked for other locales.
+    QStringList used;
+    for (auto it = versions.cbegin(); it != versions.cend(); ++it) {
+        const QString entry = QStringLiteral("%1 (%2)").arg(it->version).arg(it->locale);
+        if (!used.contains(entry))
+            used.append(entry);
+    }
+    out() << (used.size() == 1 ? " version " : " versions ") << used.join(QStringLiteral(", "));
     if (result->skipped > 0)
         out() << "; " << result->skipped << " already queued (same idempotency key) skipped";
     out() << ".\n";

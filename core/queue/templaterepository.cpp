@@ -97,8 +97,8 @@ Common::Result<std::optional<TemplateVersion>> TemplateRepository::latest(const 
             QStringLiteral("SELECT t.id, v.id, v.version, v.subject, v.html_body, v.text_body, "
                            "v.created_at, v.locale "
                            "FROM templates t JOIN template_versions v ON v.template_id = t.id "
-                           "WHERE t.name = $1 AND v.locale = $2 "
-                           "ORDER BY v.version DESC LIMIT 1"),
+                           "WHERE t.name = $1 AND (v.locale = $2 OR v.locale = t.default_locale) "
+                           "ORDER BY v.locale = $2 DESC, v.version DESC LIMIT 1"),
             {name, locale});
     if (!result)
         return Common::fail(result.error());

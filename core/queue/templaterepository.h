@@ -59,7 +59,9 @@ public:
     // Creates the template on first use; returns the new version. Runs in its own transaction.
     Common::Result<TemplateVersion> put(const NewVersion &version);
     Common::Result<QList<TemplateSummary>> list();
-    // The newest version for the locale; std::nullopt when there is none.
+    // The newest version for the locale; when the locale has none (or is empty), the newest
+    // version in the template's default locale (version.locale says which was taken);
+    // std::nullopt when there is neither.
     Common::Result<std::optional<TemplateVersion>> latest(
             const QString &name, const QString &locale = QStringLiteral("en"));
 

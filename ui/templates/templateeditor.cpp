@@ -743,8 +743,15 @@ void TemplateEditor::showHistory()
 
 void TemplateEditor::showSendTest()
 {
-    if (!m_sendTestDialog)
+    if (!m_sendTestDialog) {
         m_sendTestDialog = new SendTestDialog(this);
+        connect(m_sendTestDialog, &SendTestDialog::sandboxMessageStored, this,
+                &TemplateEditor::sandboxMessageStored);
+        if (m_databaseConfig)
+            m_sendTestDialog->setDatabase(*m_databaseConfig);
+    } else {
+        m_sendTestDialog->refreshProviders();
+    }
     m_sendTestDialog->setMessage(m_lastPreview);
     m_sendTestDialog->show();
     m_sendTestDialog->raise();

@@ -8,6 +8,8 @@
 #include <QPointer>
 #include <QWidget>
 
+#include <optional>
+
 class CodeEditor;
 class DiffView;
 class PreviewPane;
@@ -34,6 +36,8 @@ public:
     ~TemplateEditor() override;
 
     void setStore(Templates::TemplateStore *store) { m_store = store; }
+    // Where "Send test" finds the stored providers.
+    void setDatabaseConfig(const Db::DatabaseConfig &config) { m_databaseConfig = config; }
     void open(qint64 templateId, const QString &locale = {});
     void openLocale(const QString &locale);
     // Shows content without a database (benchmarks, and the editor before a template is chosen).
@@ -70,7 +74,7 @@ public:
     QDialog *conflictDialog() const { return m_conflictDialog; }
     SendTestDialog *sendTestDialog() const { return m_sendTestDialog; }
 
-    static constexpr int previewDelayMs = 120;
+    static constexpr int previewDelayMs = 50;
     static constexpr int draftDelayMs = 1500;
 
 Q_SIGNALS:
@@ -80,6 +84,7 @@ Q_SIGNALS:
     void conflict();
     void draftSaved();
     void failed(const QString &message);
+    void sandboxMessageStored();
 
 protected:
     void hideEvent(QHideEvent *event) override;
@@ -97,6 +102,7 @@ private:
     void updateCompletions(const QStringList &variables);
 
     Templates::TemplateStore *m_store = nullptr;
+    std::optional<Db::DatabaseConfig> m_databaseConfig;
     PreviewRenderer *m_renderer = nullptr;
     Templates::TemplateInfo m_info;
     QString m_locale = QStringLiteral("en");

@@ -114,6 +114,7 @@ TemplatesPage::TemplatesPage(QWidget *parent)
         createTemplate(m_newName->text().trimmed(), m_newKind->currentData().toString());
     });
     connect(m_editor, &TemplateEditor::saved, this, [this] { refresh(); });
+    connect(m_editor, &TemplateEditor::sandboxMessageStored, m_inbox, &SandboxInbox::refresh);
 }
 
 TemplatesPage::~TemplatesPage() = default;
@@ -125,6 +126,7 @@ void TemplatesPage::setDatabase(Db::AsyncDatabase *database)
     m_editor->setStore(m_store.get());
     m_inbox->setDatabase(database);
     if (database) {
+        m_editor->setDatabaseConfig(database->config());
         connect(database, &Db::AsyncDatabase::linkStateChanged, this, [this](Db::LinkState state) {
             if (state == Db::LinkState::Connected && isVisible())
                 refresh();
