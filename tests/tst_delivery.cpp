@@ -430,7 +430,7 @@ void TestDelivery::trackedQueuesGetTrackingLinksAndOneClickUnsubscribe()
                               2, 30'000);
     stopPool(pool);
     // The headers as written, then the HTML part decoded.
-    const auto raw = [&](const QString &recipient) {
+    const auto raw = [&](const QString &recipient) -> QString {
         auto row =
                 m_db->exec(QStringLiteral(
                                    "SELECT raw FROM sandbox_messages WHERE recipients = ARRAY[$1]"),
