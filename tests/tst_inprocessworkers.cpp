@@ -1,10 +1,12 @@
 // The GUI sending queued mail itself (Settings: "Send queued mail from this computer"): turning it
 // on starts send workers in the app, a queued message is sent, the status bar says so, and closing
 // the window lets them finish first. Offscreen, against a real PostgreSQL.
+#include "dashboard/dashboardpage.h"
 #include "db/connection.h"
 #include "db/databaseconfig.h"
 #include "db/migrator.h"
 #include "delivery/workerpool.h"
+#include "events/eventpoller.h"
 #include "providers/providerrepository.h"
 #include "queue/queuerepository.h"
 #include "settings/settingspage.h"
@@ -25,6 +27,7 @@ class TestInProcessWorkers : public QObject
 
 private Q_SLOTS:
     void sendsFromTheAppWhenAsked();
+    void dashboardFollowsNewEvents();
 
 private:
     qint64 scalar(Db::Connection &db, const QString &sql)
@@ -89,6 +92,33 @@ void TestInProcessWorkers::sendsFromTheAppWhenAsked()
             scalar(db, QStringLiteral("SELECT count(*) FROM workers WHERE stopped_at IS NULL")), 0,
             10'000);
     QSettings().remove(QStringLiteral("workers"));
+}
+
+void TestInProcessWorkers::dashboardFollowsNewEvents()
+{
+    const auto info = TestSupport::freshSchema(QStringLiteral("tst_inprocessworkers_events"));
+    auto opened = Db::Connection::open(info);
+    QVERIFY(opened);
+    auto &db = **opened;
+    QVERIFY(Db::Migrator(db).migrate());
+    auto config = Db::DatabaseConfig::external(info.toConnectionString());
+    QVERIFY(config);
+    MainWindow window(*config);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(window.eventPoller());
+    QSignalSpy linked(window.eventPoller(), &Events::EventPoller::linkChanged);
+    QTRY_VERIFY_WITH_TIMEOUT(!linked.isEmpty() && linked.last().first().toBool(), 20'000);
+    auto *dashboard = qobject_cast<DashboardPage *>(window.page(QStringLiteral("dashboard")));
+    QVERIFY(dashboard);
+    QCOMPARE(dashboard->eventsSeen(), 0);
+
+    // An event is stored (as the webhook ingest does, with its notification).
+    QVERIFY(db.exec(
+            QStringLiteral("INSERT INTO events (source, event_key, type, recipient, occurred_at) "
+                           "VALUES ('postmark', 'k1', 'delivered', 'a@example.net', now())")));
+    QVERIFY(db.exec(QStringLiteral("SELECT pg_notify('postdesk_events', '')")));
+    QTRY_COMPARE_WITH_TIMEOUT(dashboard->eventsSeen(), 1, 20'000);
 }
 
 QTEST_MAIN(TestInProcessWorkers)

@@ -209,6 +209,13 @@ void DashboardPage::showEvent(QShowEvent *event)
     refresh();
 }
 
+void DashboardPage::handleEventsArrived(int count)
+{
+    m_eventsSeen += count;
+    if (isVisible())
+        refresh();
+}
+
 void DashboardPage::refresh()
 {
     if (!database() || m_inFlight > 0)

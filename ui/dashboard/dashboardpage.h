@@ -20,6 +20,9 @@ public:
     explicit DashboardPage(QWidget *parent = nullptr);
 
     void refresh() override;
+    // New events were stored: refresh now (when shown) rather than at the next tick.
+    void handleEventsArrived(int count);
+    qint64 eventsSeen() const { return m_eventsSeen; }
     QString cardValue(const QString &name) const;
 
 Q_SIGNALS:
@@ -46,4 +49,5 @@ private:
     QTableView *m_providersTable = nullptr;
     QLabel *m_updated = nullptr;
     int m_inFlight = 0;
+    qint64 m_eventsSeen = 0;
 };

@@ -6,6 +6,7 @@
 #include "dashboard/dashboardpage.h"
 #include "db/asyncdatabase.h"
 #include "delivery/workerpool.h"
+#include "events/eventpoller.h"
 #include "providers/providerspage.h"
 #include "settings/settingspage.h"
 #include "sidebar.h"
@@ -101,6 +102,7 @@ MainWindow::MainWindow(const Db::DatabaseConfig &config, QWidget *parent)
     setCentralWidget(central);
 
     auto *dashboard = new DashboardPage(this);
+    m_dashboard = dashboard;
     connect(dashboard, &DashboardPage::pageRequested, this, &MainWindow::showPage);
     addPage(QStringLiteral("dashboard"), tr("Dashboard"), dashboard);
     addPage(QStringLiteral("providers"), tr("Providers"), new ProvidersPage(this));
@@ -223,6 +225,20 @@ void MainWindow::connectTo(const Db::DatabaseConfig &config)
     for (Page *page : std::as_const(m_pages))
         page->setDatabase(m_database.get());
     m_indicator->setLinkState(Db::LinkState::Connecting, config.describe(), {});
+
+    // Events (deliveries, opens, bounces, ...) refresh the Dashboard as they arrive.
+    m_events.reset();
+    m_events = std::make_unique<Events::EventPoller>([config] {
+        Db::DatabaseConfig::OpenOptions options;
+        options.migrate = false;
+        options.applicationName = QStringLiteral("postdesk events");
+        return config.open(options);
+    });
+    connect(m_events.get(), &Events::EventPoller::eventsArrived, m_dashboard,
+            [this](const QList<Events::Event> &events) {
+                m_dashboard->handleEventsArrived(int(events.size()));
+            });
+    m_events->start();
     if (reconnectWorkers)
         applyWorkerSetting(true, m_workers->size());
 }

@@ -8,6 +8,7 @@
 #include <memory>
 
 class ConnectionIndicator;
+class DashboardPage;
 class Page;
 class QStackedWidget;
 class Sidebar;
@@ -20,6 +21,10 @@ class AsyncDatabase;
 
 namespace Delivery {
 class WorkerPool;
+}
+
+namespace Events {
+class EventPoller;
 }
 
 // The main window: the sidebar, the pages and, in the status bar, the database link.
@@ -42,6 +47,8 @@ public:
     // The send workers this app runs itself (Settings: "Send queued mail from this computer");
     // null when it runs none.
     Delivery::WorkerPool *workers() const { return m_workers; }
+    // New delivery and engagement events as they are stored; the Dashboard follows them.
+    Events::EventPoller *eventPoller() const { return m_events.get(); }
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -57,8 +64,10 @@ private:
     ConnectionIndicator *m_indicator = nullptr;
     QMap<QString, Page *> m_pages;
     std::unique_ptr<Db::AsyncDatabase> m_database;
+    std::unique_ptr<Events::EventPoller> m_events;
     Db::DatabaseConfig m_config;
     Delivery::WorkerPool *m_workers = nullptr;
     QLabel *m_workersLabel = nullptr;
+    DashboardPage *m_dashboard = nullptr;
     bool m_closing = false;
 };
