@@ -31,6 +31,7 @@
 #include <QTableWidget>
 #include <QTest>
 #include <QWebEnginePage>
+#include <QWebEngineScript>
 #include <QWebEngineView>
 
 // The template editor driven offscreen against a real PostgreSQL: typing updates the preview,
@@ -55,6 +56,7 @@ private Q_SLOTS:
     void localeFallsBackToTheDefault();
     void samplesAndRealRecipients();
     void newestPreviewWins();
+    void updatesKeepTheReadersPlace();
     void sandboxInboxShowsCapturedMessages();
     void sendTestThroughAProviderUrl();
     void sendTestThroughAStoredSandboxProvider();
@@ -467,6 +469,49 @@ void TestTemplateEditor::samplesAndRealRecipients()
     QTRY_VERIFY_WITH_TIMEOUT(editor()->previewPane()->html().contains(u"Hello Grace"), 5000);
     auto stored = connection->exec(QStringLiteral("SELECT name FROM template_samples"));
     QCOMPARE(stored->text(0, 0), QStringLiteral("pro-customer"));
+}
+
+// Updates while the author types replace the shown document in place: the reader stays where
+// they scrolled to, and the new tree is as inert as a loaded one (no script, no remote image).
+void TestTemplateEditor::updatesKeepTheReadersPlace()
+{
+    PreviewPane pane;
+    pane.resize(600, 400);
+    pane.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&pane));
+    QSignalSpy loaded(&pane, &PreviewPane::htmlLoaded);
+    const auto page = [](const QString &title, const QString &extra) -> QString {
+        QString html = u"<!doctype html><html><head><title>"_qs + title
+                + u"</title></head><body>"_qs;
+        for (int i = 0; i < 200; ++i)
+            html += QStringLiteral("<p>Line %1</p>").arg(i);
+        return html + extra + u"</body></html>"_qs;
+    };
+    Templates::Preview::Result result;
+    result.html = page(QStringLiteral("first"), QString());
+    pane.showResult(result);
+    QVERIFY(loaded.wait(30000));
+    QWebEnginePage *web = pane.htmlView()->page();
+    web->runJavaScript(QStringLiteral("window.scrollTo(0, 1500)"),
+                       QWebEngineScript::ApplicationWorld);
+    QTRY_VERIFY_WITH_TIMEOUT(web->scrollPosition().y() > 1000, 10000);
+
+    result.html = page(QStringLiteral("second"),
+                       QStringLiteral(
+                               "<p id=\"edited\">Edited</p>"
+                               "<script>document.title='scripted'</script>"
+                               "<img alt=\"remote\" src=\"http://127.0.0.1:9/second.png\">"));
+    pane.showResult(result);
+    QVERIFY(loaded.wait(30000));
+    QString text;
+    QTRY_VERIFY_WITH_TIMEOUT((web->toPlainText([&text](const QString &t) { text = t; }),
+                              text.contains(u"Edited")),
+                             10000);
+    QTRY_COMPARE_WITH_TIMEOUT(pane.htmlView()->title(), QStringLiteral("second"), 10000);
+    QVERIFY(web->scrollPosition().y() > 1000); // a new load would have gone back to the top
+    QTRY_VERIFY_WITH_TIMEOUT(pane.blockedRequests() >= 1, 10000);
+    QTest::qWait(200);
+    QCOMPARE(pane.htmlView()->title(), QStringLiteral("second"));
 }
 
 void TestTemplateEditor::newestPreviewWins()

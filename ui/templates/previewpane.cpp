@@ -4,16 +4,23 @@
 #include <QComboBox>
 #include <QFontDatabase>
 #include <QHBoxLayout>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QLabel>
 #include <QPlainTextEdit>
+#include <QPointer>
 #include <QTabWidget>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <QWebEngineProfile>
+#include <QWebEngineScript>
 #include <QWebEngineSettings>
 #include <QWebEngineUrlRequestInterceptor>
 #include <QWebEngineView>
 
+#include <algorithm>
 #include <atomic>
+#include <utility>
 
 // Remote content stays out of the preview until allowed, as mail clients block remote images by
 // default: a preview that fetched them would also tell the sender's tracking pixels it was opened.
@@ -68,6 +75,53 @@ const QString darkModeStyle = QStringLiteral(
         "img,picture,video,[style*=\"background-image\"]{filter:invert(1) hue-rotate(180deg)}"
         "</style>");
 
+// Makes the shown document equal to the one parsed from its argument, changing only what
+// differs: for each element, the children equal at the start and at the end stay; those in
+// between are compared pairwise when their counts match, and replaced otherwise.
+const QString morphScript = QStringLiteral(R"js((function (html) {
+  function morph(shown, wanted) {
+    if (shown.isEqualNode(wanted))
+      return;
+    if (shown.nodeType !== 1 || shown.nodeName !== wanted.nodeName) {
+      shown.replaceWith(wanted);
+      return;
+    }
+    for (var i = shown.attributes.length - 1; i >= 0; --i) {
+      var name = shown.attributes[i].name;
+      if (!wanted.hasAttribute(name))
+        shown.removeAttribute(name);
+    }
+    for (var i = 0; i < wanted.attributes.length; ++i) {
+      var attribute = wanted.attributes[i];
+      if (shown.getAttribute(attribute.name) !== attribute.value)
+        shown.setAttribute(attribute.name, attribute.value);
+    }
+    var have = Array.from(shown.childNodes), want = Array.from(wanted.childNodes);
+    var first = 0;
+    while (first < have.length && first < want.length && have[first].isEqualNode(want[first]))
+      ++first;
+    var haveEnd = have.length, wantEnd = want.length;
+    while (haveEnd > first && wantEnd > first
+           && have[haveEnd - 1].isEqualNode(want[wantEnd - 1])) {
+      --haveEnd;
+      --wantEnd;
+    }
+    if (haveEnd - first === wantEnd - first) {
+      for (var i = first; i < haveEnd; ++i)
+        morph(have[i], want[i]);
+      return;
+    }
+    var before = haveEnd < have.length ? have[haveEnd] : null;
+    for (var i = first; i < haveEnd; ++i)
+      shown.removeChild(have[i]);
+    for (var i = first; i < wantEnd; ++i)
+      shown.insertBefore(want[i], before);
+  }
+  morph(document.documentElement,
+        new DOMParser().parseFromString(html, 'text/html').documentElement);
+  return true;
+}))js");
+
 } // namespace
 
 PreviewPane::PreviewPane(QWidget *parent)
@@ -120,20 +174,7 @@ PreviewPane::PreviewPane(QWidget *parent)
     settings->setAttribute(QWebEngineSettings::ErrorPageEnabled, false);
     m_view->setPage(page);
     m_view->setContextMenuPolicy(Qt::NoContextMenu);
-    connect(m_view, &QWebEngineView::loadFinished, this, [this] {
-        m_loading = false;
-        if (m_reloadPending) {
-            // Only the newest HTML is worth showing: the ones in between are skipped.
-            m_reloadPending = false;
-            reload();
-            return;
-        }
-        ++m_loads;
-        const int blocked = m_interceptor->blocked;
-        m_blocked->setText(blocked ? tr("%n remote request(s) blocked", nullptr, blocked)
-                                   : QString());
-        Q_EMIT htmlLoaded();
-    });
+    connect(m_view, &QWebEngineView::loadFinished, this, &PreviewPane::finished);
     frameLayout->addStretch(0);
     frameLayout->addWidget(m_view, 1);
     frameLayout->addStretch(0);
@@ -162,7 +203,9 @@ PreviewPane::PreviewPane(QWidget *parent)
 
 PreviewPane::~PreviewPane()
 {
-    // The page must go before its profile.
+    // The page must go before its profile. It answers a script still running with nothing as
+    // it goes, which must not start a load on it.
+    m_closing = true;
     delete m_view;
 }
 
@@ -174,7 +217,7 @@ void PreviewPane::showResult(const Templates::Preview::Result &result)
     m_textStale = m_mimeStale = true;
     fillVisibleTab();
     m_rendered = result.html;
-    reload();
+    refresh(Refresh::Swap);
 }
 
 void PreviewPane::setWidth(Width width)
@@ -194,7 +237,7 @@ void PreviewPane::setDarkMode(bool on)
 {
     if (m_dark->isChecked() != on)
         m_dark->setChecked(on);
-    reload();
+    refresh(Refresh::Load);
 }
 
 void PreviewPane::setRemoteImagesAllowed(bool allowed)
@@ -202,7 +245,7 @@ void PreviewPane::setRemoteImagesAllowed(bool allowed)
     if (m_images->isChecked() != allowed)
         m_images->setChecked(allowed);
     m_interceptor->allowed = allowed;
-    reload();
+    refresh(Refresh::Load); // images already refused are fetched only by a new load
 }
 
 int PreviewPane::blockedRequests() const
@@ -237,17 +280,71 @@ QString PreviewPane::subject() const
     return m_subject->text();
 }
 
-void PreviewPane::reload()
+void PreviewPane::refresh(Refresh how)
 {
     m_html = m_dark->isChecked() ? darkModeStyle + m_rendered : m_rendered;
     // A new load while one is in flight would queue behind it in the web engine's process; with
-    // a large message and fast typing they pile up. Keep one in flight and one waiting.
-    if (m_loading) {
-        m_reloadPending = true;
+    // a large message and fast typing they pile up. Keep one in flight and one waiting: only the
+    // newest HTML is worth showing, the ones in between are skipped.
+    if (m_busy) {
+        m_pending = std::max(m_pending, how);
         return;
     }
-    m_loading = true;
+    start(how);
+}
+
+void PreviewPane::start(Refresh how)
+{
+    m_busy = true;
+    m_inFlight = how;
     m_interceptor->blocked = 0;
+    const bool doctype = m_html.trimmed().startsWith(u"<!doctype", Qt::CaseInsensitive);
+    if (how == Refresh::Swap && m_documentShown && doctype == m_shownWithDoctype) {
+        // Changing the shown document in place is several times faster than loading a new one,
+        // and keeps the reader's scroll position while the author types. The new HTML is parsed
+        // into an inert document (its scripts are marked as run, and scripts are off in the
+        // page's world anyway); only the nodes that differ are moved into the shown one, so the
+        // engine lays out what changed and has little to collect. Moved images go through the
+        // interceptor as a load's would. The script runs in a world of its own, which scripts
+        // being off does not stop.
+        const QString literal = QString::fromUtf8(
+                QJsonDocument(QJsonArray{m_html}).toJson(QJsonDocument::Compact));
+        m_view->page()->runJavaScript(morphScript + u'(' + literal + u"[0])",
+                                      QWebEngineScript::ApplicationWorld,
+                                      [pane = QPointer(this)](const QVariant &swapped) {
+                                          if (pane)
+                                              pane->finished(swapped.toBool());
+                                      });
+        return;
+    }
+    m_inFlight = Refresh::Load;
+    m_shownWithDoctype = doctype;
     // A base URL of its own scheme-less kind: relative links resolve to nothing fetchable.
     m_view->setHtml(m_html, QUrl(QStringLiteral("about:blank")));
+}
+
+void PreviewPane::finished(bool ok)
+{
+    if (m_closing)
+        return;
+    m_busy = false;
+    m_documentShown = ok;
+    if (!ok && m_inFlight == Refresh::Swap && m_pending == Refresh::None)
+        m_pending = Refresh::Load; // a failed swap: show it the slow way
+    if (m_pending != Refresh::None) {
+        const Refresh next = std::exchange(m_pending, Refresh::None);
+        start(next);
+        return;
+    }
+    ++m_loads;
+    showBlocked();
+    // The images of a swapped tree are requested as it is laid out, after this.
+    QTimer::singleShot(500, this, &PreviewPane::showBlocked);
+    Q_EMIT htmlLoaded();
+}
+
+void PreviewPane::showBlocked()
+{
+    const int blocked = m_interceptor->blocked;
+    m_blocked->setText(blocked ? tr("%n remote request(s) blocked", nullptr, blocked) : QString());
 }

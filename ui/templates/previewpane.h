@@ -47,7 +47,11 @@ Q_SIGNALS:
     void htmlLoaded();
 
 private:
-    void reload();
+    enum class Refresh { None, Swap, Load }; // ordered: a load also shows what a swap would
+    void refresh(Refresh how);
+    void start(Refresh how);
+    void finished(bool ok);
+    void showBlocked();
     void fillVisibleTab();
 
     QTabWidget *m_tabs = nullptr;
@@ -69,6 +73,10 @@ private:
     bool m_mimeStale = false;
     QString m_html;
     int m_loads = 0;
-    bool m_loading = false;       // a load is in flight
-    bool m_reloadPending = false; // newer HTML waits for it to finish
+    bool m_closing = false;
+    bool m_busy = false;             // a load or a swap is in flight
+    bool m_documentShown = false;    // a document is there whose body a swap can replace
+    bool m_shownWithDoctype = false; // its mode: standards (a doctype) or quirks
+    Refresh m_inFlight = Refresh::None;
+    Refresh m_pending = Refresh::None; // newer HTML waits for the one in flight
 };

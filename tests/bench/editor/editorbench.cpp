@@ -188,7 +188,9 @@ int main(int argc, char *argv[])
         QEventLoop settle;
         QTimer poll;
         QObject::connect(&poll, &QTimer::timeout, &settle, [&] {
-            if ((lastPreview > lastKey && lastLoad > lastKey)
+            // The view's first update after the newest result was applied shows that result (an
+            // update that began earlier ends without a signal when a newer one waits).
+            if ((lastPreview > lastKey && lastLoad > lastPreview)
                 || clock.nsecsElapsed() - lastKey > 10e9)
                 settle.quit();
         });
