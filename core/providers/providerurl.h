@@ -64,7 +64,7 @@ struct HttpProviderSettings
     QString bodyTemplate;
 
     int timeoutMs = 30'000; // a whole request, from sending to the last byte of the answer
-    int maxInFlight = 6;    // requests in flight at once (Qt keeps 6 connections per host)
+    int maxInFlight = 6;    // requests in flight at once, each on its own keep-alive connection
 };
 
 // A provider addressed by URL for ad-hoc use (postdeskctl --via, diagnostics):

@@ -3,21 +3,11 @@
 #include <QDateTime>
 #include <QLocale>
 #include <QLoggingCategory>
-#include <QNetworkAccessManager>
 #include <QTimer>
 
 Q_LOGGING_CATEGORY(lcHttpProvider, "postdesk.providers.http")
 
 namespace Providers {
-
-QByteArray HttpAnswer::header(QByteArrayView name) const
-{
-    for (const auto &[key, value] : headers) {
-        if (key.compare(name, Qt::CaseInsensitive) == 0)
-            return value;
-    }
-    return {};
-}
 
 std::optional<int> parseRetryAfter(const QByteArray &value, const QDateTime &now)
 {
@@ -38,52 +28,18 @@ std::optional<int> parseRetryAfter(const QByteArray &value, const QDateTime &now
     return int(std::max<qint64>(0, now.secsTo(when)));
 }
 
-QNetworkReply *startHttpRequest(QNetworkAccessManager *network, const HttpRequest &request,
-                                int timeoutMs, std::function<void(const HttpAnswer &)> done)
-{
-    QNetworkRequest r = request.request;
-    r.setTransferTimeout(timeoutMs);
-    // Cleartext test servers and proxies speak HTTP/1.1; keep-alive is Qt's default there.
-    r.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
-    r.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
-    QNetworkReply *reply = request.verb == "GET"
-            ? network->get(r)
-            : network->sendCustomRequest(r, request.verb, request.body);
-    QObject::connect(reply, &QNetworkReply::finished, reply, [reply, done = std::move(done)] {
-        HttpAnswer answer;
-        answer.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        if (reply->isOpen())
-            answer.body = reply->readAll();
-        answer.headers = reply->rawHeaderPairs();
-        answer.networkError = reply->error();
-        answer.errorString = reply->errorString();
-        // setTransferTimeout() aborts the reply, which Qt reports as OperationCanceledError.
-        answer.timedOut = answer.status == 0
-                && (reply->error() == QNetworkReply::OperationCanceledError
-                    || reply->error() == QNetworkReply::TimeoutError);
-        reply->deleteLater();
-        done(answer);
-    });
-    return reply;
-}
-
 HttpTransport::HttpTransport(const HttpProviderSettings &settings, QString providerName,
                              QObject *parent)
     : Transport(parent)
     , m_settings(settings)
     , m_providerName(std::move(providerName))
-    , m_network(new QNetworkAccessManager(this))
-{
-    m_network->setAutoDeleteReplies(false);
-}
+    , m_client(new HttpClient(settings.maxInFlight, this))
+{ }
 
 HttpTransport::~HttpTransport()
 {
-    // Replies still running belong to m_network and go with it; their callbacks must not run.
-    for (QNetworkReply *reply : std::as_const(m_inFlight)) {
-        reply->disconnect();
-        reply->abort();
-    }
+    // Requests still running must not call back into a transport half destroyed.
+    delete m_client;
 }
 
 Transport::Ticket HttpTransport::send(const OutgoingMessage &message)
@@ -106,7 +62,7 @@ int HttpTransport::pendingCount() const
 void HttpTransport::closeIdle()
 {
     if (m_inFlight.isEmpty())
-        m_network->clearConnectionCache();
+        m_client->closeIdle();
 }
 
 QUrl HttpTransport::endpoint(const QString &defaultBase, const QString &path) const
@@ -134,11 +90,11 @@ void HttpTransport::startNext()
         }
         const Ticket ticket = next.ticket;
         m_inFlight.insert(ticket,
-                          startHttpRequest(m_network, *built, m_settings.timeoutMs,
-                                           [this, ticket,
-                                            message = next.message](const HttpAnswer &answer) {
-                                               finishMessage(ticket, message, answer);
-                                           }));
+                          m_client->start(*built, m_settings.timeoutMs,
+                                          [this, ticket,
+                                           message = next.message](const HttpAnswer &answer) {
+                                              finishMessage(ticket, message, answer);
+                                          }));
     }
     if (m_queue.isEmpty() && m_inFlight.isEmpty())
         Q_EMIT drained();
@@ -243,12 +199,10 @@ void HttpTransport::setHealthy(bool healthy, const QString &reason)
 HttpDiagnostics::HttpDiagnostics(const HttpProviderSettings &settings, QList<Step> steps,
                                  QObject *parent)
     : Diagnostics(parent)
-    , m_network(new QNetworkAccessManager(this))
+    , m_client(new HttpClient(1, this))
     , m_settings(settings)
     , m_steps(std::move(steps))
-{
-    m_network->setAutoDeleteReplies(false);
-}
+{ }
 
 void HttpDiagnostics::start()
 {
@@ -262,10 +216,8 @@ void HttpDiagnostics::cancel()
     if (isFinished())
         return;
     if (m_current) {
-        m_current->disconnect();
-        m_current->abort();
-        m_current->deleteLater();
-        m_current = nullptr;
+        m_client->abort(m_current);
+        m_current = 0;
     }
     DiagnosticStep step;
     step.id = m_index < m_steps.size() ? m_steps[m_index].id : QStringLiteral("cancel");
@@ -286,8 +238,8 @@ void HttpDiagnostics::runStep(int index)
     Q_EMIT stepStarted(step.id, step.title);
     QElapsedTimer timer;
     timer.start();
-    m_current = startHttpRequest(m_network, step.request, m_settings.timeoutMs, [this, index, timer](const HttpAnswer &answer) {
-        m_current = nullptr;
+    m_current = m_client->start(step.request, m_settings.timeoutMs, [this, index, timer](const HttpAnswer &answer) {
+        m_current = 0;
         const Step &s = m_steps[index];
         DiagnosticStep result;
         result.id = s.id;

@@ -4,46 +4,15 @@
 #include "providers/providerurl.h"
 #include "providers/transport.h"
 
+#include "providers/http/httpclient.h"
+
 #include <QElapsedTimer>
 #include <QHash>
-#include <QNetworkReply>
-#include <QNetworkRequest>
 #include <QQueue>
 
 #include <functional>
 
-class QNetworkAccessManager;
-
 namespace Providers {
-
-// A request as a provider transport builds it.
-struct HttpRequest
-{
-    QNetworkRequest request; // URL and headers
-    QByteArray verb = "POST";
-    QByteArray body;
-
-    // A POST of a JSON body to request's URL, with its Content-Type set.
-    static HttpRequest jsonPost(QNetworkRequest request, QByteArray body)
-    {
-        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-        return HttpRequest{std::move(request), QByteArrayLiteral("POST"), std::move(body)};
-    }
-};
-
-// What came back: the status (0 when no answer arrived), headers, body, and the network error.
-struct HttpAnswer
-{
-    int status = 0;
-    QByteArray body;
-    QList<QPair<QByteArray, QByteArray>> headers;
-    QNetworkReply::NetworkError networkError = QNetworkReply::NoError;
-    QString errorString;
-    bool timedOut = false;
-
-    QByteArray header(QByteArrayView name) const;
-    bool isSuccess() const { return status >= 200 && status < 300; }
-};
 
 // How a failed answer is classified; each provider's documentation decides (see their classify()).
 enum class HttpFailure {
@@ -53,16 +22,13 @@ enum class HttpFailure {
     Rejected,    // request validation: permanent for this message
 };
 
-// Starts request on network with a transfer timeout; done gets the answer once, on finishing.
-QNetworkReply *startHttpRequest(QNetworkAccessManager *network, const HttpRequest &request,
-                                int timeoutMs, std::function<void(const HttpAnswer &)> done);
-
 // Retry-After (RFC 9110 section 10.2.3): delay-seconds or an HTTP-date; nullopt when absent.
 std::optional<int> parseRetryAfter(const QByteArray &value, const QDateTime &now);
 
-// The shared part of the HTTP provider transports: one keep-alive QNetworkAccessManager per
-// transport, at most settings().maxInFlight requests at once (the rest wait in order), timeouts,
-// and the mapping of answers to SendResult. Subclasses build requests and read answers.
+// The shared part of the HTTP provider transports: one keep-alive HttpClient per transport, with
+// as many connections as requests in flight, at most settings().maxInFlight requests at once (the
+// rest wait in order), timeouts, and the mapping of answers to SendResult. Subclasses build
+// requests and read answers.
 class HttpTransport : public Transport
 {
     Q_OBJECT
@@ -107,9 +73,9 @@ private:
     Q_DISABLE_COPY_MOVE(HttpTransport)
     HttpProviderSettings m_settings;
     QString m_providerName;
-    QNetworkAccessManager *m_network;
+    HttpClient *m_client;
     QQueue<Pending> m_queue;
-    QHash<Ticket, QNetworkReply *> m_inFlight;
+    QHash<Ticket, quint64> m_inFlight; // the client's request ids
     Ticket m_nextTicket = 1;
     bool m_healthy = true;
     bool m_startScheduled = false;
@@ -141,11 +107,11 @@ private:
     void runStep(int index);
 
     Q_DISABLE_COPY_MOVE(HttpDiagnostics)
-    QNetworkAccessManager *m_network;
+    HttpClient *m_client;
     HttpProviderSettings m_settings;
     QList<Step> m_steps;
     QElapsedTimer m_total;
-    QNetworkReply *m_current = nullptr;
+    quint64 m_current = 0; // the client's id of the running step's request
     int m_index = 0;
 };
 
