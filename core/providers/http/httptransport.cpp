@@ -234,7 +234,9 @@ void HttpDiagnostics::runStep(int index)
         finish(m_total.elapsed());
         return;
     }
-    const Step &step = m_steps[index];
+    Step &step = m_steps[index];
+    if (step.prepare)
+        step.request = step.prepare();
     Q_EMIT stepStarted(step.id, step.title);
     QElapsedTimer timer;
     timer.start();

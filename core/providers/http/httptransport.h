@@ -92,6 +92,8 @@ public:
         QString id;
         QString title;
         HttpRequest request;
+        // When set, makes the request as the step starts (for signatures that expire).
+        std::function<HttpRequest()> prepare;
         // Fills detail and facts from a 2xx answer; returns false when the answer shows a problem.
         std::function<bool(const HttpAnswer &, DiagnosticStep &)> evaluate;
         // Explains a failed answer; the transport's own explanation when empty.

@@ -22,7 +22,12 @@ QString SesTransport::baseUrl() const
 HttpRequest SesTransport::signedRequest(const QByteArray &verb, const QString &path,
                                         const QByteArray &body) const
 {
-    const QUrl url = endpoint(baseUrl(), path);
+    return signRequest(m_signer, endpoint(baseUrl(), path), verb, body);
+}
+
+HttpRequest SesTransport::signRequest(const SigV4Signer &signer, const QUrl &url,
+                                      const QByteArray &verb, const QByteArray &body)
+{
     SigV4Signer::Request toSign;
     toSign.method = verb;
     toSign.path = url.path(QUrl::FullyEncoded).toLatin1();
@@ -36,7 +41,7 @@ HttpRequest SesTransport::signedRequest(const QByteArray &verb, const QString &p
     if (verb != "GET")
         toSign.headers.append({QByteArray("Content-Type"), QByteArray("application/json")});
     toSign.payload = body;
-    const QByteArray authorization = m_signer.sign(toSign, QDateTime::currentDateTimeUtc());
+    const QByteArray authorization = signer.sign(toSign, QDateTime::currentDateTimeUtc());
 
     HttpRequest request;
     request.verb = verb;
@@ -137,7 +142,12 @@ Diagnostics *SesTransport::createDiagnostics(QObject *parent) const
     HttpDiagnostics::Step account;
     account.id = QStringLiteral("auth");
     account.title = QStringLiteral("Credentials and sending quota");
-    account.request = signedRequest("GET", QStringLiteral("/v2/email/account"), {});
+    // Signed as the step starts: a signature is good for five minutes only.
+    const QUrl accountUrl = endpoint(baseUrl(), QStringLiteral("/v2/email/account"));
+    account.request = signRequest(m_signer, accountUrl, "GET", {});
+    account.prepare = [signer = m_signer, accountUrl] {
+        return signRequest(signer, accountUrl, "GET", {});
+    };
     account.explain = [](const HttpAnswer &a) {
         const QString type = errorType(a);
         return type.isEmpty() ? explainBody(a.body)

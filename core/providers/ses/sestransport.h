@@ -29,6 +29,8 @@ private:
     Q_DISABLE_COPY_MOVE(SesTransport)
     HttpRequest signedRequest(const QByteArray &verb, const QString &path,
                               const QByteArray &body) const;
+    static HttpRequest signRequest(const SigV4Signer &signer, const QUrl &url,
+                                   const QByteArray &verb, const QByteArray &body);
     SigV4Signer m_signer;
 };
 
