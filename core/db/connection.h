@@ -52,6 +52,17 @@ public:
     Common::Status commit() { return execScript(QStringLiteral("COMMIT")); }
     void rollback();
 
+    // Several statements sent at once in libpq's pipeline mode, their results read after one
+    // round trip. After the first failure the rest are skipped (the server aborts the pipeline
+    // up to its sync point) and that failure is returned; a transaction the statements opened is
+    // then left for rollback().
+    struct Statement
+    {
+        QString sql;
+        QVariantList params;
+    };
+    Common::Result<QList<QueryResult>> execPipeline(const QList<Statement> &statements);
+
     // COPY ... FROM STDIN with the given data (text or CSV as the statement says).
     Common::Result<qint64> copyIn(const QString &copySql, const QByteArray &data);
 
