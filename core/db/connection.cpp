@@ -272,9 +272,12 @@ Common::Result<QList<QueryResult>> Connection::execPipeline(const QList<Statemen
     int sent = 0;
     for (const Statement &statement : statements) {
         const Parameters p(statement.params);
-        if (PQsendQueryParams(m_conn, statement.sql.toUtf8().constData(), p.count(), nullptr,
-                              p.values.data(), p.lengths.data(), p.formats.data(), 0)
-            != 1) {
+        const int sentOk = statement.prepared.isEmpty()
+                ? PQsendQueryParams(m_conn, statement.sql.toUtf8().constData(), p.count(), nullptr,
+                                    p.values.data(), p.lengths.data(), p.formats.data(), 0)
+                : PQsendQueryPrepared(m_conn, statement.prepared.constData(), p.count(),
+                                      p.values.data(), p.lengths.data(), p.formats.data(), 0);
+        if (sentOk != 1) {
             failure = errorFromResult("query", nullptr);
             break;
         }
@@ -321,6 +324,19 @@ Common::Result<QList<QueryResult>> Connection::execPipeline(const QList<Statemen
     if (failure)
         return Common::fail(std::move(*failure));
     return results;
+}
+
+Common::Status Connection::prepare(const QByteArray &name, const QString &sql)
+{
+    PGresult *result = PQprepare(m_conn, name.constData(), sql.toUtf8().constData(), 0, nullptr);
+    const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK) {
+        Common::Error error = errorFromResult("statement", result);
+        PQclear(result);
+        return Common::fail(std::move(error));
+    }
+    PQclear(result);
+    return {};
 }
 
 Common::Status Connection::execScript(const QString &sql)

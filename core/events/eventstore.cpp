@@ -167,6 +167,19 @@ ON CONFLICT (day, provider_id, queue_id, template_id) DO UPDATE SET
     unsubscribed = r.unsubscribed + excluded.unsubscribed, unknown = r.unknown + excluded.unknown
 )");
 
+const QString notifySql = QStringLiteral(
+        "SELECT pg_notify($1, max(id)::text) FROM ingest_batch HAVING count(*) > 0");
+
+// The statements run after the COPY, in this order, by the names they are prepared under.
+const QList<std::pair<QByteArray, QString>> &effectStatements()
+{
+    static const QList<std::pair<QByteArray, QString>> statements =
+            {{"postdesk_ingest_insert", insertSql},     {"postdesk_ingest_messages", messagesSql},
+             {"postdesk_ingest_suppress", suppressSql}, {"postdesk_ingest_cancel", cancelSql},
+             {"postdesk_ingest_rollup", rollupSql},     {"postdesk_ingest_notify", notifySql}};
+    return statements;
+}
+
 QString iso(const QDateTime &t)
 {
     return t.toUTC().toString(Qt::ISODateWithMs);
@@ -185,6 +198,21 @@ Common::Status EventStore::prepareSession()
     auto ok = m_connection.execScript(tempTables);
     if (!ok)
         return ok;
+    // The statements after the COPY are planned once per session, not once per batch (another
+    // store on this connection may have prepared them already).
+    auto existing = m_connection.exec(QStringLiteral(
+            "SELECT name FROM pg_prepared_statements WHERE name LIKE 'postdesk\\_ingest\\_%'"));
+    if (!existing)
+        return Common::fail(existing.error());
+    QList<QString> names;
+    for (int r = 0; r < existing->rowCount(); ++r)
+        names.append(existing->text(r, 0));
+    for (const auto &[name, sql] : effectStatements()) {
+        if (names.contains(QString::fromLatin1(name)))
+            continue;
+        if (auto prepared = m_connection.prepare(name, sql); !prepared)
+            return prepared;
+    }
     m_preparedFor = m_connection.backendPid();
     return {};
 }
@@ -285,16 +313,15 @@ Common::Result<IngestResult> EventStore::ingest(const QList<Event> &events,
                                               copy);
             !copied)
             return Common::fail(copied.error());
+        const auto &names = effectStatements();
         auto done = m_connection.execPipeline(
-                {{insertSql, {machineOpenSeconds}},
-                 {messagesSql, {}},
-                 {suppressSql, {}},
-                 {cancelSql, {}},
-                 {rollupSql, {}},
-                 {QStringLiteral("SELECT pg_notify($1, max(id)::text) FROM ingest_batch "
-                                 "HAVING count(*) > 0"),
-                  {QString::fromLatin1(notifyChannel)}},
-                 {QStringLiteral("COMMIT"), {}}});
+                {{{}, {machineOpenSeconds}, names.at(0).first},
+                 {{}, {}, names.at(1).first},
+                 {{}, {}, names.at(2).first},
+                 {{}, {}, names.at(3).first},
+                 {{}, {}, names.at(4).first},
+                 {{}, {QString::fromLatin1(notifyChannel)}, names.at(5).first},
+                 {QStringLiteral("COMMIT"), {}, {}}});
         if (!done)
             return Common::fail(done.error());
         const Db::QueryResult &counts = done->first();
