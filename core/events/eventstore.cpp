@@ -278,9 +278,11 @@ Common::Result<IngestResult> EventStore::ingest(const QList<Event> &events,
             return Common::fail(ok.error());
         // Every join here goes from at most one batch of rows into large tables by their
         // indexes; the temporary tables have no statistics, so without this the planner may hash
-        // whole tables (messages) for a batch of a thousand rows.
-        const QString begin = QStringLiteral(
-                "BEGIN; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; ");
+        // whole tables (messages) for a batch of a thousand rows. For the same reason one plan
+        // serves every batch: the prepared insert is not planned again for its parameter.
+        const QString begin = QStringLiteral("BEGIN; SET LOCAL enable_hashjoin = off; "
+                                             "SET LOCAL enable_mergejoin = off; "
+                                             "SET LOCAL plan_cache_mode = force_generic_plan; ");
         if (!options.replayToken.isEmpty()) {
             if (auto ok = m_connection.execScript(begin); !ok)
                 return Common::fail(ok.error());
