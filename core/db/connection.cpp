@@ -215,27 +215,46 @@ Common::Error Connection::errorFromResult(const char *what, pg_result *result) c
                                                      : Common::Retry::Permanent);
 }
 
+namespace {
+
+// One statement's parameters in libpq's form; the pointers stay valid while this lives.
+struct Parameters
+{
+    explicit Parameters(const QVariantList &params)
+        : storage(params.size())
+        , values(params.size())
+        , lengths(params.size())
+        , formats(params.size())
+    {
+        for (qsizetype i = 0; i < params.size(); ++i) {
+            const QVariant &param = params.at(i);
+            if (param.isNull()) {
+                values[i] = nullptr;
+                continue;
+            }
+            bool binary = false;
+            storage[i] = toParameter(param, &binary);
+            values[i] = storage[i].constData();
+            lengths[i] = int(storage[i].size());
+            formats[i] = binary ? 1 : 0;
+        }
+    }
+    int count() const { return int(values.size()); }
+
+    std::vector<QByteArray> storage;
+    std::vector<const char *> values;
+    std::vector<int> lengths;
+    std::vector<int> formats;
+};
+
+} // namespace
+
 Common::Result<QueryResult> Connection::exec(const QString &sql, const QVariantList &params)
 {
     const QByteArray statement = sql.toUtf8();
-    std::vector<QByteArray> storage(params.size());
-    std::vector<const char *> values(params.size());
-    std::vector<int> lengths(params.size());
-    std::vector<int> formats(params.size());
-    for (qsizetype i = 0; i < params.size(); ++i) {
-        const QVariant &param = params.at(i);
-        if (param.isNull()) {
-            values[i] = nullptr;
-            continue;
-        }
-        bool binary = false;
-        storage[i] = toParameter(param, &binary);
-        values[i] = storage[i].constData();
-        lengths[i] = int(storage[i].size());
-        formats[i] = binary ? 1 : 0;
-    }
-    PGresult *result = PQexecParams(m_conn, statement.constData(), int(params.size()), nullptr,
-                                    values.data(), lengths.data(), formats.data(), 0);
+    const Parameters p(params);
+    PGresult *result = PQexecParams(m_conn, statement.constData(), p.count(), nullptr,
+                                    p.values.data(), p.lengths.data(), p.formats.data(), 0);
     const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         Common::Error error = errorFromResult("query", result);
@@ -243,6 +262,81 @@ Common::Result<QueryResult> Connection::exec(const QString &sql, const QVariantL
         return Common::fail(std::move(error));
     }
     return QueryResult(result);
+}
+
+Common::Result<QList<QueryResult>> Connection::execPipeline(const QList<Statement> &statements)
+{
+    if (PQenterPipelineMode(m_conn) != 1)
+        return Common::fail(errorFromResult("pipeline", nullptr));
+    std::optional<Common::Error> failure;
+    int sent = 0;
+    for (const Statement &statement : statements) {
+        const Parameters p(statement.params);
+        const int sentOk = statement.prepared.isEmpty()
+                ? PQsendQueryParams(m_conn, statement.sql.toUtf8().constData(), p.count(), nullptr,
+                                    p.values.data(), p.lengths.data(), p.formats.data(), 0)
+                : PQsendQueryPrepared(m_conn, statement.prepared.constData(), p.count(),
+                                      p.values.data(), p.lengths.data(), p.formats.data(), 0);
+        if (sentOk != 1) {
+            failure = errorFromResult("query", nullptr);
+            break;
+        }
+        ++sent;
+    }
+    QList<QueryResult> results;
+    results.reserve(sent);
+    if (PQpipelineSync(m_conn) != 1) {
+        if (!failure)
+            failure = errorFromResult("pipeline", nullptr);
+    } else {
+        // Each statement's result is followed by a null; the sync point ends the pipeline.
+        for (int i = 0; i < sent && PQstatus(m_conn) == CONNECTION_OK; ++i) {
+            PGresult *r = PQgetResult(m_conn);
+            if (!r)
+                break;
+            const ExecStatusType status = PQresultStatus(r);
+            if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+                results.append(QueryResult(r));
+            } else {
+                if (!failure && status != PGRES_PIPELINE_ABORTED)
+                    failure = errorFromResult("query", r);
+                PQclear(r);
+                results.append(QueryResult());
+            }
+            while (PGresult *rest = PQgetResult(m_conn))
+                PQclear(rest);
+        }
+        for (int nulls = 0; nulls <= sent && PQstatus(m_conn) == CONNECTION_OK;) {
+            PGresult *r = PQgetResult(m_conn);
+            if (!r) {
+                ++nulls;
+                continue;
+            }
+            const bool synced = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+            PQclear(r);
+            if (synced)
+                break;
+        }
+    }
+    PQexitPipelineMode(m_conn);
+    if (!failure && results.size() != sent)
+        failure = errorFromResult("pipeline", nullptr);
+    if (failure)
+        return Common::fail(std::move(*failure));
+    return results;
+}
+
+Common::Status Connection::prepare(const QByteArray &name, const QString &sql)
+{
+    PGresult *result = PQprepare(m_conn, name.constData(), sql.toUtf8().constData(), 0, nullptr);
+    const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK) {
+        Common::Error error = errorFromResult("statement", result);
+        PQclear(result);
+        return Common::fail(std::move(error));
+    }
+    PQclear(result);
+    return {};
 }
 
 Common::Status Connection::execScript(const QString &sql)

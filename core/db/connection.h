@@ -52,6 +52,22 @@ public:
     Common::Status commit() { return execScript(QStringLiteral("COMMIT")); }
     void rollback();
 
+    // Several statements sent at once in libpq's pipeline mode, their results read after one
+    // round trip. After the first failure the rest are skipped (the server aborts the pipeline
+    // up to its sync point) and that failure is returned; a transaction the statements opened is
+    // then left for rollback().
+    // A statement is either SQL text or the name of one made with prepare().
+    struct Statement
+    {
+        QString sql;
+        QVariantList params;
+        QByteArray prepared;
+    };
+    Common::Result<QList<QueryResult>> execPipeline(const QList<Statement> &statements);
+
+    // Prepares a named statement for this session (planned once, run with execPipeline()).
+    Common::Status prepare(const QByteArray &name, const QString &sql);
+
     // COPY ... FROM STDIN with the given data (text or CSV as the statement says).
     Common::Result<qint64> copyIn(const QString &copySql, const QByteArray &data);
 

@@ -19,33 +19,39 @@ const QString copySql = QStringLiteral(
         "COPY ingest_input (source, event_key, type, subtype, machine, pmid, recipient, url, "
         "occurred_at, raw, explicit_msg, ord) FROM STDIN");
 
-// 1. Insert, joined to messages; the new rows go to ingest_batch. The message is looked up by the
-// id a tracking token carries, else by the provider's id as sent, in brackets, or by our own
-// Message-ID, in that order; COALESCE stops at the first that finds one, so a known message
-// costs one index probe. One provider id may cover several of our messages (one API request to
-// several recipients): the one to the event's recipient is taken.
+// 1. Insert, joined to messages; the new rows go to ingest_batch, and one row of counts comes
+// back. The message is looked up by the id a tracking token carries, else by the provider's id as
+// sent, in brackets, or by our own Message-ID, in that order of preference. One provider id may
+// cover several of our messages (one API request to several recipients): the one to the event's
+// recipient is taken. Every form is probed for the whole batch at once (one index probe each
+// per event, in one nested loop per form) and DISTINCT ON keeps each event's best candidate: one
+// sort for the batch instead of a subquery with its own sort per event and form. An event repeated
+// within the batch is inserted in batch order, so its first copy is stored and ON CONFLICT skips
+// the later ones, as it skips events stored by earlier batches.
 const QString insertSql = QStringLiteral(R"(
-WITH dedup AS (
-    SELECT DISTINCT ON (source, event_key) * FROM ingest_input ORDER BY source, event_key, ord
-), ids AS MATERIALIZED (
-    SELECT d.*, coalesce(
-        (SELECT id FROM messages WHERE id = d.explicit_msg),
-        (SELECT id FROM messages WHERE d.explicit_msg IS NULL AND d.pmid <> ''
-             AND provider_message_id = d.pmid
-             ORDER BY lower(recipient) = d.recipient DESC, id LIMIT 1),
-        (SELECT id FROM messages WHERE d.explicit_msg IS NULL AND d.pmid <> ''
-             AND provider_message_id = '<' || d.pmid || '>'
-             ORDER BY lower(recipient) = d.recipient DESC, id LIMIT 1),
-        (SELECT id FROM messages WHERE d.explicit_msg IS NULL AND d.pmid <> ''
-             AND message_id_header = d.pmid
-             ORDER BY lower(recipient) = d.recipient DESC, id LIMIT 1)) AS message_id
-    FROM dedup d
-), joined AS (
-    SELECT i.*, m.provider_id, lower(m.recipient) AS message_recipient,
+WITH input AS MATERIALIZED (
+    SELECT * FROM ingest_input
+), candidates AS (
+    SELECT i.*, 1 AS pick, m.id AS message_id, m.provider_id, lower(m.recipient) AS message_recipient,
            coalesce(m.delivered_at, m.sent_at) AS arrived_at
-    FROM ids i
-    LEFT JOIN LATERAL (SELECT provider_id, recipient, delivered_at, sent_at FROM messages
-                       WHERE id = i.message_id) m ON true
+    FROM input i JOIN messages m ON m.id = i.explicit_msg
+    UNION ALL
+    SELECT i.*, 2, m.id, m.provider_id, lower(m.recipient), coalesce(m.delivered_at, m.sent_at)
+    FROM input i JOIN messages m ON m.provider_message_id = i.pmid
+    WHERE i.explicit_msg IS NULL AND i.pmid <> ''
+    UNION ALL
+    SELECT i.*, 3, m.id, m.provider_id, lower(m.recipient), coalesce(m.delivered_at, m.sent_at)
+    FROM input i JOIN messages m ON m.provider_message_id = '<' || i.pmid || '>'
+    WHERE i.explicit_msg IS NULL AND i.pmid <> ''
+    UNION ALL
+    SELECT i.*, 4, m.id, m.provider_id, lower(m.recipient), coalesce(m.delivered_at, m.sent_at)
+    FROM input i JOIN messages m ON m.message_id_header = i.pmid
+    WHERE i.explicit_msg IS NULL AND i.pmid <> ''
+    UNION ALL
+    SELECT i.*, 5, NULL, NULL, NULL, NULL FROM input i
+), joined AS (
+    SELECT DISTINCT ON (ord) * FROM candidates
+    ORDER BY ord, pick, (message_recipient = recipient) IS TRUE DESC, message_id
 ), ins AS (
     INSERT INTO events (source, event_key, type, subtype, machine, message_id, provider_id,
                         provider_message_id, recipient, url, occurred_at, raw)
@@ -58,12 +64,17 @@ WITH dedup AS (
     FROM joined ORDER BY ord
     ON CONFLICT (source, event_key) DO NOTHING
     RETURNING id, type, subtype, machine, message_id, recipient, occurred_at, source
+), batch AS (
+    INSERT INTO ingest_batch SELECT * FROM ins
+    RETURNING id, type, message_id
 )
-INSERT INTO ingest_batch SELECT * FROM ins
-RETURNING id, type, message_id
+SELECT count(*), count(*) FILTER (WHERE type = 'unknown'), count(message_id), coalesce(max(id), 0)
+FROM batch
 )");
 
-// 2. Delivery by precedence; first human open and click.
+// 2. Delivery by precedence; first human open and click. postdesk_delivery_rank gives each
+// delivery outcome its own rank from 1 to 5, so the most final outcome is the maximum of rank and
+// name written together (one aggregate, not a sort per message).
 const QString messagesSql = QStringLiteral(R"(
 UPDATE messages m SET
     delivery = CASE WHEN postdesk_delivery_rank(x.delivery) > postdesk_delivery_rank(m.delivery)
@@ -74,8 +85,8 @@ UPDATE messages m SET
     updated_at = now()
 FROM (
     SELECT message_id,
-           (array_agg(type ORDER BY postdesk_delivery_rank(type) DESC, occurred_at DESC)
-               FILTER (WHERE postdesk_delivery_rank(type) > 0))[1] AS delivery,
+           substr(max(postdesk_delivery_rank(type) || type)
+                      FILTER (WHERE postdesk_delivery_rank(type) > 0), 2) AS delivery,
            min(occurred_at) FILTER (WHERE type = 'delivered') AS delivered_at,
            min(occurred_at) FILTER (WHERE type = 'opened' AND NOT machine) AS opened_at,
            min(occurred_at) FILTER (WHERE type = 'clicked' AND NOT machine) AS clicked_at
@@ -156,6 +167,19 @@ ON CONFLICT (day, provider_id, queue_id, template_id) DO UPDATE SET
     unsubscribed = r.unsubscribed + excluded.unsubscribed, unknown = r.unknown + excluded.unknown
 )");
 
+const QString notifySql = QStringLiteral(
+        "SELECT pg_notify($1, max(id)::text) FROM ingest_batch HAVING count(*) > 0");
+
+// The statements run after the COPY, in this order, by the names they are prepared under.
+const QList<std::pair<QByteArray, QString>> &effectStatements()
+{
+    static const QList<std::pair<QByteArray, QString>> statements =
+            {{"postdesk_ingest_insert", insertSql},     {"postdesk_ingest_messages", messagesSql},
+             {"postdesk_ingest_suppress", suppressSql}, {"postdesk_ingest_cancel", cancelSql},
+             {"postdesk_ingest_rollup", rollupSql},     {"postdesk_ingest_notify", notifySql}};
+    return statements;
+}
+
 QString iso(const QDateTime &t)
 {
     return t.toUTC().toString(Qt::ISODateWithMs);
@@ -174,6 +198,21 @@ Common::Status EventStore::prepareSession()
     auto ok = m_connection.execScript(tempTables);
     if (!ok)
         return ok;
+    // The statements after the COPY are planned once per session, not once per batch (another
+    // store on this connection may have prepared them already).
+    auto existing = m_connection.exec(QStringLiteral(
+            "SELECT name FROM pg_prepared_statements WHERE name LIKE 'postdesk\\_ingest\\_%'"));
+    if (!existing)
+        return Common::fail(existing.error());
+    QList<QString> names;
+    for (int r = 0; r < existing->rowCount(); ++r)
+        names.append(existing->text(r, 0));
+    for (const auto &[name, sql] : effectStatements()) {
+        if (names.contains(QString::fromLatin1(name)))
+            continue;
+        if (auto prepared = m_connection.prepare(name, sql); !prepared)
+            return prepared;
+    }
     m_preparedFor = m_connection.backendPid();
     return {};
 }
@@ -189,9 +228,18 @@ Common::Result<IngestResult> EventStore::ingest(const QList<Event> &events,
     // COPY text format: tab-separated, \N for NULL, backslash escapes.
     QByteArray copy;
     copy.reserve(events.size() * 512);
+    // Runs of ordinary bytes are appended whole; only the four special ones are escaped.
     auto field = [&copy](const QByteArray &value) {
-        for (const char c : value) {
-            switch (c) {
+        const char *p = value.constData();
+        const char *const end = p + value.size();
+        while (p < end) {
+            const char *run = p;
+            while (p < end && *p != '\\' && *p != '\t' && *p != '\n' && *p != '\r')
+                ++p;
+            copy.append(run, p - run);
+            if (p == end)
+                break;
+            switch (*p++) {
             case '\\':
                 copy += "\\\\";
                 break;
@@ -201,11 +249,9 @@ Common::Result<IngestResult> EventStore::ingest(const QList<Event> &events,
             case '\n':
                 copy += "\\n";
                 break;
-            case '\r':
+            default:
                 copy += "\\r";
                 break;
-            default:
-                copy += c;
             }
         }
         copy += '\t';
@@ -232,12 +278,14 @@ Common::Result<IngestResult> EventStore::ingest(const QList<Event> &events,
             return Common::fail(ok.error());
         // Every join here goes from at most one batch of rows into large tables by their
         // indexes; the temporary tables have no statistics, so without this the planner may hash
-        // whole tables (messages) for a batch of a thousand rows.
-        if (auto ok = m_connection.execScript(QStringLiteral(
-                    "BEGIN; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"));
-            !ok)
-            return Common::fail(ok.error());
+        // whole tables (messages) for a batch of a thousand rows. For the same reason one plan
+        // serves every batch: the prepared insert is not planned again for its parameter.
+        const QString begin = QStringLiteral("BEGIN; SET LOCAL enable_hashjoin = off; "
+                                             "SET LOCAL enable_mergejoin = off; "
+                                             "SET LOCAL plan_cache_mode = force_generic_plan; ");
         if (!options.replayToken.isEmpty()) {
+            if (auto ok = m_connection.execScript(begin); !ok)
+                return Common::fail(ok.error());
             // Tokens older than any acceptable timestamp can go: their requests are refused
             // as stale anyway.
             auto token = m_connection.exec(
@@ -252,40 +300,38 @@ Common::Result<IngestResult> EventStore::ingest(const QList<Event> &events,
                 return Common::fail(QStringLiteral("events.replay"),
                                     QStringLiteral("This Mailgun webhook token was used before: "
                                                    "refused as a replay."));
-        }
-        if (events.isEmpty()) {
-            if (auto ok = m_connection.commit(); !ok)
-                return Common::fail(ok.error());
-            return result;
-        }
-        if (auto copied = m_connection.copyIn(copySql, copy); !copied)
-            return Common::fail(copied.error());
-        auto inserted = m_connection.exec(insertSql, {machineOpenSeconds});
-        if (!inserted)
-            return Common::fail(inserted.error());
-        result.stored = inserted->rowCount();
-        result.duplicates = result.received - result.stored;
-        for (int r = 0; r < inserted->rowCount(); ++r) {
-            result.lastId = qMax(result.lastId, inserted->toInt(r, 0));
-            if (inserted->text(r, 1) == u"unknown")
-                ++result.unknown;
-            if (!inserted->isNull(r, 2))
-                ++result.joined;
-        }
-        if (result.stored > 0) {
-            for (const QString &sql : {messagesSql, suppressSql, cancelSql, rollupSql}) {
-                auto ok = m_connection.exec(sql);
-                if (!ok)
+            if (events.isEmpty()) {
+                if (auto ok = m_connection.commit(); !ok)
                     return Common::fail(ok.error());
+                return result;
             }
-            auto notified = m_connection.exec(QStringLiteral("SELECT pg_notify($1, $2)"),
-                                              {QString::fromLatin1(notifyChannel),
-                                               QString::number(result.lastId)});
-            if (!notified)
-                return Common::fail(notified.error());
         }
-        if (auto ok = m_connection.commit(); !ok)
-            return Common::fail(ok.error());
+        // The transaction opens in the same round trip as the COPY starts (libpq runs the
+        // statements before the COPY and hands back the COPY), and everything after the COPY,
+        // the commit included, goes in one pipeline: three round trips per batch in all. When a
+        // statement fails the server skips the rest, COMMIT too, and the caller rolls back.
+        if (auto copied = m_connection.copyIn(options.replayToken.isEmpty() ? begin + copySql
+                                                                            : copySql,
+                                              copy);
+            !copied)
+            return Common::fail(copied.error());
+        const auto &names = effectStatements();
+        auto done = m_connection.execPipeline(
+                {{{}, {machineOpenSeconds}, names.at(0).first},
+                 {{}, {}, names.at(1).first},
+                 {{}, {}, names.at(2).first},
+                 {{}, {}, names.at(3).first},
+                 {{}, {}, names.at(4).first},
+                 {{}, {QString::fromLatin1(notifyChannel)}, names.at(5).first},
+                 {QStringLiteral("COMMIT"), {}, {}}});
+        if (!done)
+            return Common::fail(done.error());
+        const Db::QueryResult &counts = done->first();
+        result.stored = int(counts.toInt(0, 0));
+        result.unknown = int(counts.toInt(0, 1));
+        result.joined = int(counts.toInt(0, 2));
+        result.lastId = counts.toInt(0, 3);
+        result.duplicates = result.received - result.stored;
         return result;
     };
     auto outcome = run();
