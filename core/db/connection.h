@@ -4,6 +4,7 @@
 #include "connectioninfo.h"
 #include "queryresult.h"
 
+#include <QHash>
 #include <QList>
 #include <QString>
 #include <QVariant>
@@ -45,6 +46,23 @@ public:
     // converted to PostgreSQL's text forms.
     Common::Result<QueryResult> exec(const QString &sql, const QVariantList &params = {});
 
+    // Like exec(), for a statement this connection runs again and again (a send worker's claim and
+    // settle): it is prepared on first use and kept, so the server parses and plans it once.
+    Common::Result<QueryResult> execPrepared(const QString &sql, const QVariantList &params = {});
+
+    // Runs the statements in one round trip with libpq's pipeline mode. Each is its own
+    // transaction, as with exec(): one that fails does not undo or stop the others. The results
+    // come back in order; an empty list when pipeline mode is unavailable.
+    struct Statement
+    {
+        QString sql;
+        QVariantList params;
+        // Prepared as execPrepared() does; otherwise planned afresh each time, as exec() does,
+        // which suits a statement whose best plan depends on its parameters' values.
+        bool prepare = false;
+    };
+    QList<Common::Result<QueryResult>> execPipeline(const QList<Statement> &statements);
+
     // Runs several statements without parameters (migrations, scripts).
     Common::Status execScript(const QString &sql);
 
@@ -76,7 +94,12 @@ public:
 private:
     Connection(pg_conn *conn, ConnectionInfo info);
     Common::Error errorFromResult(const char *what, struct pg_result *result) const;
+    // The server-side name of the prepared statement for sql, preparing it first if needed; with
+    // queue set, the preparation is only sent (pipeline mode) and its result read by the caller.
+    Common::Result<QByteArray> preparedName(const QString &sql, int paramCount, bool queue,
+                                            bool *queued);
 
+    QHash<QString, QByteArray> m_prepared;
     pg_conn *m_conn = nullptr;
     ConnectionInfo m_info;
 };
