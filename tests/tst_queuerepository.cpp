@@ -41,6 +41,8 @@ private Q_SLOTS:
     void claimSetsALeaseAndCountsTheAttempt();
     void expiredLeaseIsReclaimedAndTheLateCompleteRefused();
     void expiredLeaseOnTheLastAttemptDeadLetters();
+    void completeAndClaimInOneRoundTrip();
+    void pipelinedStatementsFailAlone();
     void releaseLeasesGivesTheAttemptBack();
     void transientFailureBacksOffWithJitter();
     void backoffDoublesUpToTheCap_data();
@@ -353,6 +355,62 @@ void TestQueueRepository::expiredLeaseIsReclaimedAndTheLateCompleteRefused()
     QVERIFY(current);
     QCOMPARE(current->accepted, QList<qint64>{second->first().id});
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'sent'")), 1);
+}
+
+void TestQueueRepository::completeAndClaimInOneRoundTrip()
+{
+    QueueRepository queue(*m_db);
+    for (const char *to : {"a@example.org", "b@example.org", "c@example.org"})
+        QVERIFY(queue.enqueue(message(QString::fromLatin1(to))));
+    auto first = queue.claim(QStringLiteral("w1"), 2, 60);
+    QVERIFY(first && first->size() == 2);
+
+    // The first batch is settled (one of them under a lost lease) and the rest claimed.
+    const QList<Completion>
+            done{{first->at(0).id, first->at(0).leaseToken, 0, QStringLiteral("p-1"), {}},
+                 {first->at(1).id, QUuid::createUuid().toString(QUuid::WithoutBraces), 0, {}, {}}};
+    auto outcome = queue.completeAndClaim(done, QStringLiteral("w1"), 5, 60);
+    QVERIFY2(outcome.completed, qPrintable(why(outcome.completed)));
+    QCOMPARE(outcome.completed->accepted, QList<qint64>{first->at(0).id});
+    QCOMPARE(outcome.completed->refused, QList<qint64>{first->at(1).id});
+    QVERIFY2(outcome.claimed, qPrintable(why(outcome.claimed)));
+    QCOMPARE(outcome.claimed->size(), 1);
+    QCOMPARE(outcome.claimed->first().recipient, QStringLiteral("c@example.org"));
+    QVERIFY(!QUuid::fromString(outcome.claimed->first().leaseToken).isNull());
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'sent'")), 1);
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'processing'")), 2);
+
+    // Nothing left to claim: the completion still goes through.
+    auto last = queue.completeAndClaim(
+            {{outcome.claimed->first().id, outcome.claimed->first().leaseToken, 0, {}, {}}},
+            QStringLiteral("w1"), 5, 60, {}, QueueRepository::Reclaim::Skip);
+    QVERIFY(last.completed && last.claimed);
+    QCOMPARE(last.completed->accepted.size(), 1);
+    QVERIFY(last.claimed->isEmpty());
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'sent'")), 2);
+}
+
+void TestQueueRepository::pipelinedStatementsFailAlone()
+{
+    QVERIFY(m_db->exec(QStringLiteral("CREATE TEMP TABLE pipelined (n int PRIMARY KEY)")));
+    // The second statement fails (a duplicate key); the first and the third still commit, and
+    // preparing again after the failure works.
+    for (int round = 0; round < 2; ++round) {
+        const QString insert = QStringLiteral("INSERT INTO pipelined VALUES ($1::int) RETURNING n");
+        auto results = m_db->execEach({{insert, {round * 10 + 1}, true},
+                                       {insert, {round * 10 + 1}, true},
+                                       {QStringLiteral("SELECT count(*) FROM pipelined"), {}}});
+        QCOMPARE(results.size(), 3);
+        QVERIFY(results.at(0));
+        QCOMPARE(results.at(0)->toInt(0, 0), round * 10 + 1);
+        QVERIFY(!results.at(1));
+        QVERIFY2(results.at(1).error().detail.startsWith(u"23505"),
+                 qPrintable(results.at(1).error().detail));
+        QVERIFY(results.at(2));
+        QCOMPARE(results.at(2)->toInt(0, 0), round + 1);
+    }
+    // The connection is usable as before.
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM pipelined")), 2);
 }
 
 void TestQueueRepository::expiredLeaseOnTheLastAttemptDeadLetters()

@@ -9,6 +9,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -217,7 +218,7 @@ Common::Error Connection::errorFromResult(const char *what, pg_result *result) c
 
 namespace {
 
-// One statement's parameters in libpq's form; the pointers stay valid while this lives.
+// Parameters in libpq's form: values as text (or binary for bytea), NULL as a null pointer.
 struct Parameters
 {
     explicit Parameters(const QVariantList &params)
@@ -247,6 +248,12 @@ struct Parameters
     std::vector<int> formats;
 };
 
+bool succeeded(const PGresult *result)
+{
+    const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
 } // namespace
 
 Common::Result<QueryResult> Connection::exec(const QString &sql, const QVariantList &params)
@@ -255,8 +262,7 @@ Common::Result<QueryResult> Connection::exec(const QString &sql, const QVariantL
     const Parameters p(params);
     PGresult *result = PQexecParams(m_conn, statement.constData(), p.count(), nullptr,
                                     p.values.data(), p.lengths.data(), p.formats.data(), 0);
-    const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    if (!succeeded(result)) {
         Common::Error error = errorFromResult("query", result);
         PQclear(result);
         return Common::fail(std::move(error));
@@ -337,6 +343,141 @@ Common::Status Connection::prepare(const QByteArray &name, const QString &sql)
     }
     PQclear(result);
     return {};
+}
+
+Common::Result<QByteArray> Connection::preparedName(const QString &sql, int paramCount, bool queue,
+                                                    bool *queued)
+{
+    *queued = false;
+    if (const auto found = m_prepared.constFind(sql); found != m_prepared.cend())
+        return *found;
+    const QByteArray name = "postdesk_" + QByteArray::number(m_prepared.size() + 1);
+    const QByteArray statement = sql.toUtf8();
+    if (queue) {
+        if (!PQsendPrepare(m_conn, name.constData(), statement.constData(), paramCount, nullptr))
+            return Common::fail(errorFromResult("prepare", nullptr));
+        *queued = true;
+    } else {
+        PGresult *result = PQprepare(m_conn, name.constData(), statement.constData(), paramCount,
+                                     nullptr);
+        if (!succeeded(result)) {
+            Common::Error error = errorFromResult("prepare", result);
+            PQclear(result);
+            return Common::fail(std::move(error));
+        }
+        PQclear(result);
+    }
+    m_prepared.insert(sql, name);
+    return name;
+}
+
+Common::Result<QueryResult> Connection::execPrepared(const QString &sql, const QVariantList &params)
+{
+    const Parameters p(params);
+    bool queued = false;
+    auto name = preparedName(sql, p.count(), false, &queued);
+    if (!name)
+        return Common::fail(name.error());
+    PGresult *result = PQexecPrepared(m_conn, name->constData(), p.count(), p.values.data(),
+                                      p.lengths.data(), p.formats.data(), 0);
+    if (!succeeded(result)) {
+        Common::Error error = errorFromResult("query", result);
+        PQclear(result);
+        return Common::fail(std::move(error));
+    }
+    return QueryResult(result);
+}
+
+QList<Common::Result<QueryResult>> Connection::execEach(const QList<Statement> &statements)
+{
+    QList<Common::Result<QueryResult>> results;
+    if (statements.isEmpty() || PQpipelineStatus(m_conn) != PQ_PIPELINE_OFF
+        || !PQenterPipelineMode(m_conn))
+        return results;
+    // Each statement is followed by a sync: its own implicit transaction, so that an error in
+    // one does not abort the rest of the pipeline
+    // (https://www.postgresql.org/docs/15/libpq-pipeline-mode.html).
+    std::vector<bool> preparedFirst;
+    std::optional<Common::Error> sendError;
+    for (const Statement &statement : statements) {
+        const Parameters p(statement.params);
+        bool queued = false;
+        bool sent = false;
+        if (statement.prepare) {
+            auto name = preparedName(statement.sql, p.count(), true, &queued);
+            if (!name) {
+                sendError = name.error();
+                break;
+            }
+            sent = PQsendQueryPrepared(m_conn, name->constData(), p.count(), p.values.data(),
+                                       p.lengths.data(), p.formats.data(), 0);
+        } else {
+            sent = PQsendQueryParams(m_conn, statement.sql.toUtf8().constData(), p.count(), nullptr,
+                                     p.values.data(), p.lengths.data(), p.formats.data(), 0);
+        }
+        preparedFirst.push_back(queued);
+        if (!sent || !PQpipelineSync(m_conn)) {
+            sendError = errorFromResult("query", nullptr);
+            break;
+        }
+    }
+    if (sendError) {
+        // Only a broken connection refuses to queue a statement: forget what was prepared (the
+        // next connection starts afresh) and report every statement as failed.
+        m_prepared.clear();
+        PQexitPipelineMode(m_conn);
+        for (qsizetype i = 0; i < statements.size(); ++i)
+            results.append(Common::fail(*sendError));
+        return results;
+    }
+    for (qsizetype i = 0; i < statements.size(); ++i) {
+        std::optional<Common::Error> failure;
+        PGresult *kept = nullptr;
+        // The preparation's result (when sent now), the statement's, then the sync's.
+        const int expected = preparedFirst[size_t(i)] ? 2 : 1;
+        for (int part = 0; part < expected; ++part) {
+            PGresult *result = PQgetResult(m_conn);
+            if (!result) {
+                failure = errorFromResult("query", nullptr);
+                break;
+            }
+            const bool last = part == expected - 1;
+            if (!succeeded(result)) {
+                if (!failure)
+                    failure = errorFromResult(last ? "query" : "prepare", result);
+                PQclear(result);
+            } else if (last) {
+                kept = result;
+            } else {
+                PQclear(result);
+            }
+            // Each query's results end with a null.
+            while (PGresult *extra = PQgetResult(m_conn))
+                PQclear(extra);
+        }
+        // The sync's own result.
+        while (PGresult *sync = PQgetResult(m_conn)) {
+            const bool isSync = PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+            PQclear(sync);
+            if (isSync)
+                break;
+        }
+        if (failure) {
+            PQclear(kept);
+            if (preparedFirst[size_t(i)])
+                m_prepared.remove(statements.at(i).sql);
+            results.append(Common::fail(*failure));
+        } else {
+            results.append(QueryResult(kept));
+        }
+        if (PQstatus(m_conn) != CONNECTION_OK) {
+            for (qsizetype j = results.size(); j < statements.size(); ++j)
+                results.append(Common::fail(errorFromResult("query", nullptr)));
+            break;
+        }
+    }
+    PQexitPipelineMode(m_conn);
+    return results;
 }
 
 Common::Status Connection::execScript(const QString &sql)

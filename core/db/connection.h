@@ -4,6 +4,7 @@
 #include "connectioninfo.h"
 #include "queryresult.h"
 
+#include <QHash>
 #include <QList>
 #include <QString>
 #include <QVariant>
@@ -45,6 +46,27 @@ public:
     // converted to PostgreSQL's text forms.
     Common::Result<QueryResult> exec(const QString &sql, const QVariantList &params = {});
 
+    // Like exec(), for a statement this connection runs again and again (a send worker's claim and
+    // settle): it is prepared on first use and kept, so the server parses and plans it once.
+    Common::Result<QueryResult> execPrepared(const QString &sql, const QVariantList &params = {});
+
+    // A statement for execEach() or execPipeline(): SQL text with its parameters, or the name of
+    // one made with prepare().
+    struct Statement
+    {
+        QString sql;
+        QVariantList params;
+        // execEach(): prepared as execPrepared() does; otherwise planned afresh each time, as
+        // exec() does, which suits a statement whose best plan depends on its parameters' values.
+        bool prepare = false;
+        QByteArray prepared; // the name given to prepare(), instead of sql
+    };
+
+    // Runs the statements in one round trip with libpq's pipeline mode. Each is its own
+    // transaction, as with exec(): one that fails does not undo or stop the others. The results
+    // come back in order; an empty list when pipeline mode is unavailable.
+    QList<Common::Result<QueryResult>> execEach(const QList<Statement> &statements);
+
     // Runs several statements without parameters (migrations, scripts).
     Common::Status execScript(const QString &sql);
 
@@ -56,13 +78,6 @@ public:
     // round trip. After the first failure the rest are skipped (the server aborts the pipeline
     // up to its sync point) and that failure is returned; a transaction the statements opened is
     // then left for rollback().
-    // A statement is either SQL text or the name of one made with prepare().
-    struct Statement
-    {
-        QString sql;
-        QVariantList params;
-        QByteArray prepared;
-    };
     Common::Result<QList<QueryResult>> execPipeline(const QList<Statement> &statements);
 
     // Prepares a named statement for this session (planned once, run with execPipeline()).
@@ -92,7 +107,12 @@ public:
 private:
     Connection(pg_conn *conn, ConnectionInfo info);
     Common::Error errorFromResult(const char *what, struct pg_result *result) const;
+    // The server-side name of the prepared statement for sql, preparing it first if needed; with
+    // queue set, the preparation is only sent (pipeline mode) and its result read by the caller.
+    Common::Result<QByteArray> preparedName(const QString &sql, int paramCount, bool queue,
+                                            bool *queued);
 
+    QHash<QString, QByteArray> m_prepared;
     pg_conn *m_conn = nullptr;
     ConnectionInfo m_info;
 };

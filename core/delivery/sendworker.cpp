@@ -266,10 +266,29 @@ void SendWorker::fill()
     const bool reclaim = !m_sinceReclaim.isValid() || m_sinceReclaim.elapsed() >= 1000;
     if (reclaim)
         m_sinceReclaim.restart();
-    auto claimed = queue.claim(m_settings.workerId, room, m_settings.leaseSeconds,
-                               m_settings.queues,
-                               reclaim ? Queue::QueueRepository::Reclaim::First
-                                       : Queue::QueueRepository::Reclaim::Skip);
+    const auto reclaimMode = reclaim ? Queue::QueueRepository::Reclaim::First
+                                     : Queue::QueueRepository::Reclaim::Skip;
+    Common::Result<QList<Queue::ClaimedMessage>> claimed;
+    if (m_completions.isEmpty()) {
+        claimed = queue.claim(m_settings.workerId, room, m_settings.leaseSeconds, m_settings.queues,
+                              reclaimMode);
+    } else {
+        // The finished batch is settled in the same round trip that takes the next one.
+        auto outcome = queue.completeAndClaim(m_completions, m_settings.workerId, room,
+                                              m_settings.leaseSeconds, m_settings.queues,
+                                              reclaimMode);
+        if (outcome.completed) {
+            m_completions.clear();
+            if (m_failures.isEmpty())
+                m_settleTimer->stop();
+            Q_EMIT settled(m_counters.sent, m_counters.failed);
+        } else {
+            handleDatabaseError(outcome.completed.error());
+            if (!m_connection)
+                return;
+        }
+        claimed = std::move(outcome.claimed);
+    }
     if (!claimed) {
         handleDatabaseError(claimed.error());
         return;

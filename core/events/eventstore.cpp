@@ -317,13 +317,13 @@ Common::Result<IngestResult> EventStore::ingest(const QList<Event> &events,
             return Common::fail(copied.error());
         const auto &names = effectStatements();
         auto done = m_connection.execPipeline(
-                {{{}, {machineOpenSeconds}, names.at(0).first},
-                 {{}, {}, names.at(1).first},
-                 {{}, {}, names.at(2).first},
-                 {{}, {}, names.at(3).first},
-                 {{}, {}, names.at(4).first},
-                 {{}, {QString::fromLatin1(notifyChannel)}, names.at(5).first},
-                 {QStringLiteral("COMMIT"), {}, {}}});
+                {{.params = {machineOpenSeconds}, .prepared = names.at(0).first},
+                 {.prepared = names.at(1).first},
+                 {.prepared = names.at(2).first},
+                 {.prepared = names.at(3).first},
+                 {.prepared = names.at(4).first},
+                 {.params = {QString::fromLatin1(notifyChannel)}, .prepared = names.at(5).first},
+                 {.sql = QStringLiteral("COMMIT")}});
         if (!done)
             return Common::fail(done.error());
         const Db::QueryResult &counts = done->first();

@@ -300,6 +300,78 @@ Common::Result<BatchResult> QueueRepository::enqueueBatch(const QList<NewMessage
     return BatchResult{inserted, qint64(messages.size()) - inserted};
 }
 
+// One statement: pick due messages of running queues in priority and schedule order, locking them
+// and skipping rows other claimers hold, each with its recipient's suppression if there is one;
+// mark those to suppressed addresses; lease the rest. The two UPDATEs touch disjoint rows of the
+// same snapshot.
+Db::Connection::Statement QueueRepository::claimStatement(const QString &workerId, int batchSize,
+                                                          int leaseSeconds,
+                                                          const QStringList &queueNames)
+{
+    return {QStringLiteral(
+                    "WITH picked AS ("
+                    "  SELECT m.id, s.reason AS suppressed FROM messages m"
+                    "  LEFT JOIN suppressions s ON s.address = lower(m.recipient)"
+                    "  WHERE m.state = 'pending' AND m.scheduled_at <= now()"
+                    "    AND m.queue_id IN (SELECT q.id FROM queues q WHERE NOT q.paused"
+                    "      AND ($4::text[] IS NULL OR q.name = ANY($4::text[])))"
+                    "  ORDER BY m.priority, m.scheduled_at, m.id"
+                    "  LIMIT $2"
+                    "  FOR UPDATE OF m SKIP LOCKED"
+                    "), blocked AS ("
+                    "  UPDATE messages m SET state = 'suppressed', updated_at = now(),"
+                    "    last_error = 'The recipient is on the suppression list (' || p.suppressed"
+                    "      || '); not sent.',"
+                    "    last_error_class = NULL, lease_expires_at = NULL, leased_by = NULL,"
+                    "    lease_token = NULL"
+                    "  FROM picked p"
+                    "  WHERE m.id = p.id AND p.suppressed IS NOT NULL"
+                    "), claimed AS ("
+                    "  UPDATE messages m SET state = 'processing', leased_by = $1,"
+                    "    lease_token = gen_random_uuid(),"
+                    "    lease_expires_at = now() + make_interval(secs => $3::int),"
+                    "    attempts = m.attempts + 1, updated_at = now()"
+                    "  FROM picked p, queues q"
+                    "  WHERE m.id = p.id AND p.suppressed IS NULL AND q.id = m.queue_id"
+                    "  RETURNING m.id, m.lease_token, m.lease_expires_at, q.name, m.priority,"
+                    "    m.attempts, m.max_attempts, m.recipient, m.sender, m.template_version_id,"
+                    "    m.data, m.subject, m.html_body, m.text_body, m.idempotency_key,"
+                    "    m.created_at, m.scheduled_at"
+                    ") "
+                    "SELECT * FROM claimed ORDER BY priority, scheduled_at, id"),
+            {workerId, batchSize, leaseSeconds, textArrayOrNull(queueNames)},
+            true};
+}
+
+QList<ClaimedMessage> QueueRepository::claimedFrom(const Db::QueryResult &result)
+{
+    QList<ClaimedMessage> claimed;
+    claimed.reserve(result.rowCount());
+    for (int row = 0; row < result.rowCount(); ++row) {
+        ClaimedMessage message;
+        message.id = result.toInt(row, 0);
+        message.leaseToken = result.text(row, 1);
+        message.leaseExpiresAt = result.toDateTime(row, 2);
+        message.queue = result.text(row, 3);
+        message.priority = int(result.toInt(row, 4));
+        message.attempt = int(result.toInt(row, 5));
+        message.maxAttempts = int(result.toInt(row, 6));
+        message.recipient = result.text(row, 7);
+        message.sender = result.text(row, 8);
+        message.templateVersionId = result.toInt(row, 9);
+        message.dataJson = result.bytes(row, 10);
+        message.data = QJsonDocument::fromJson(message.dataJson).object();
+        message.subject = result.text(row, 11);
+        message.htmlBody = result.text(row, 12);
+        message.textBody = result.text(row, 13);
+        message.textBodyIsNull = result.isNull(row, 13);
+        message.idempotencyKey = result.text(row, 14);
+        message.createdAt = result.toDateTime(row, 15);
+        claimed.append(message);
+    }
+    return claimed;
+}
+
 Common::Result<QList<ClaimedMessage>> QueueRepository::claim(const QString &workerId, int batchSize,
                                                              int leaseSeconds,
                                                              const QStringList &queueNames,
@@ -314,85 +386,73 @@ Common::Result<QList<ClaimedMessage>> QueueRepository::claim(const QString &work
         if (auto reclaimed = reclaimExpired(); !reclaimed)
             return Common::fail(reclaimed.error());
     }
-
-    // One statement: pick due messages of running queues in priority and schedule order, locking
-    // them and skipping rows other claimers hold; mark those to suppressed addresses; lease the
-    // rest. The two UPDATEs touch disjoint rows of the same snapshot.
-    auto result = m_connection.exec(
-            QStringLiteral(
-                    "WITH picked AS ("
-                    "  SELECT m.id FROM messages m"
-                    "  WHERE m.state = 'pending' AND m.scheduled_at <= now()"
-                    "    AND m.queue_id IN (SELECT q.id FROM queues q WHERE NOT q.paused"
-                    "      AND ($4::text[] IS NULL OR q.name = ANY($4::text[])))"
-                    "  ORDER BY m.priority, m.scheduled_at, m.id"
-                    "  LIMIT $2"
-                    "  FOR UPDATE OF m SKIP LOCKED"
-                    "), blocked AS ("
-                    "  UPDATE messages m SET state = 'suppressed', updated_at = now(),"
-                    "    last_error = 'The recipient is on the suppression list (' || s.reason"
-                    "      || '); not sent.',"
-                    "    last_error_class = NULL, lease_expires_at = NULL, leased_by = NULL,"
-                    "    lease_token = NULL"
-                    "  FROM picked p, suppressions s"
-                    "  WHERE m.id = p.id AND s.address = lower(m.recipient)"
-                    "  RETURNING m.id"
-                    "), claimed AS ("
-                    "  UPDATE messages m SET state = 'processing', leased_by = $1,"
-                    "    lease_token = gen_random_uuid(),"
-                    "    lease_expires_at = now() + make_interval(secs => $3::int),"
-                    "    attempts = m.attempts + 1, updated_at = now()"
-                    "  FROM picked p"
-                    "  WHERE m.id = p.id"
-                    "    AND NOT EXISTS (SELECT 1 FROM suppressions s"
-                    "                    WHERE s.address = lower(m.recipient))"
-                    "  RETURNING m.*"
-                    ") "
-                    "SELECT c.id, c.lease_token, c.lease_expires_at, q.name, c.priority,"
-                    "  c.attempts, c.max_attempts, c.recipient, c.sender, c.template_version_id,"
-                    "  c.data, c.subject, c.html_body, c.text_body, c.idempotency_key,"
-                    "  c.created_at, (SELECT count(*) FROM blocked) "
-                    "FROM claimed c JOIN queues q ON q.id = c.queue_id "
-                    "ORDER BY c.priority, c.scheduled_at, c.id"),
-            {workerId, batchSize, leaseSeconds, textArrayOrNull(queueNames)});
+    const auto statement = claimStatement(workerId, batchSize, leaseSeconds, queueNames);
+    auto result = m_connection.execPrepared(statement.sql, statement.params);
     if (!result)
         return Common::fail(result.error());
-    QList<ClaimedMessage> claimed;
-    claimed.reserve(result->rowCount());
-    for (int row = 0; row < result->rowCount(); ++row) {
-        ClaimedMessage message;
-        message.id = result->toInt(row, 0);
-        message.leaseToken = result->text(row, 1);
-        message.leaseExpiresAt = result->toDateTime(row, 2);
-        message.queue = result->text(row, 3);
-        message.priority = int(result->toInt(row, 4));
-        message.attempt = int(result->toInt(row, 5));
-        message.maxAttempts = int(result->toInt(row, 6));
-        message.recipient = result->text(row, 7);
-        message.sender = result->text(row, 8);
-        message.templateVersionId = result->toInt(row, 9);
-        message.dataJson = result->bytes(row, 10);
-        message.data = QJsonDocument::fromJson(message.dataJson).object();
-        message.subject = result->text(row, 11);
-        message.htmlBody = result->text(row, 12);
-        message.textBody = result->text(row, 13);
-        message.textBodyIsNull = result->isNull(row, 13);
-        message.idempotencyKey = result->text(row, 14);
-        message.createdAt = result->toDateTime(row, 15);
-        claimed.append(message);
-    }
-    return claimed;
+    return claimedFrom(*result);
 }
 
-Common::Result<SettleResult> QueueRepository::complete(const QList<Completion> &completions)
+QueueRepository::CompletedAndClaimed QueueRepository::completeAndClaim(
+        const QList<Completion> &completions, const QString &workerId, int batchSize,
+        int leaseSeconds, const QStringList &queueNames, Reclaim reclaim)
 {
-    SettleResult settled;
-    if (completions.isEmpty())
-        return settled;
+    CompletedAndClaimed outcome{SettleResult{}, QList<ClaimedMessage>{}};
+    if (batchSize < 1 || leaseSeconds < 1) {
+        outcome.claimed = Common::fail(QStringLiteral("queue.bad_claim"),
+                                       QStringLiteral("A claim needs a batch size and a lease "
+                                                      "of at least 1."));
+        outcome.completed = complete(completions);
+        return outcome;
+    }
     QList<qint64> ids;
+    QList<Db::Connection::Statement> statements;
+    if (reclaim == Reclaim::First)
+        statements.append({reclaimSql(), {}, true});
+    const bool completing = !completions.isEmpty();
+    if (completing)
+        statements.append(completeStatement(completions, &ids));
+    statements.append(claimStatement(workerId, batchSize, leaseSeconds, queueNames));
+    auto results = m_connection.execEach(statements);
+    if (results.size() != statements.size()) {
+        const Common::Error lost{QStringLiteral("db.connection_lost"),
+                                 QStringLiteral("The connection to PostgreSQL was lost."),
+                                 {},
+                                 Common::Retry::Transient};
+        outcome.completed = Common::fail(lost);
+        outcome.claimed = Common::fail(lost);
+        return outcome;
+    }
+    qsizetype at = 0;
+    if (reclaim == Reclaim::First) {
+        const auto &reclaimed = results.at(at++);
+        if (reclaimed && reclaimed->rowCount() > 0)
+            qCInfo(lcQueue) << "reclaimed" << reclaimed->rowCount()
+                            << "messages with expired leases";
+    }
+    if (completing) {
+        const auto &done = results.at(at++);
+        outcome.completed = done ? Common::Result<SettleResult>(settledFrom(*done, ids))
+                                 : Common::Result<SettleResult>(Common::fail(done.error()));
+    }
+    const auto &claimed = results.at(at);
+    outcome.claimed = claimed
+            ? Common::Result<QList<ClaimedMessage>>(claimedFrom(*claimed))
+            : Common::Result<QList<ClaimedMessage>>(Common::fail(claimed.error()));
+    return outcome;
+}
+
+// The day's counters (per provider, queue and template) move with the messages, in the same
+// statement; rows are upserted in key order so that concurrent workers never deadlock. Not
+// prepared: a generic plan cannot know how many messages the arrays hold, and joins them by
+// scanning every message in 'processing' instead of looking each up by its key.
+Db::Connection::Statement QueueRepository::completeStatement(const QList<Completion> &completions,
+                                                             QList<qint64> *ids)
+{
     QList<std::optional<QString>> tokens, providers, providerMessageIds, messageIds, sendMs;
+    ids->clear();
     for (const Completion &completion : completions) {
-        ids << completion.id;
+        ids->append(completion.id);
         tokens << tokenOrNull(completion.leaseToken);
         providers << idOrNull(completion.providerId);
         providerMessageIds << textOrNull(completion.providerMessageId);
@@ -401,10 +461,7 @@ Common::Result<SettleResult> QueueRepository::complete(const QList<Completion> &
                            ? std::nullopt
                            : std::optional<QString>(QString::number(completion.sendMs)));
     }
-    // The day's counters (per provider, queue and template) move with the messages, in the same
-    // statement; rows are upserted in key order so that concurrent workers never deadlock.
-    auto result = m_connection.exec(
-            QStringLiteral(
+    return {QStringLiteral(
                     "WITH done AS ("
                     "  UPDATE messages m SET state = 'sent', sent_at = now(), updated_at = now(),"
                     "    provider_id = coalesce(u.provider_id, m.provider_id),"
@@ -432,15 +489,18 @@ Common::Result<SettleResult> QueueRepository::complete(const QList<Completion> &
                     "        send_ms_total = r.send_ms_total + excluded.send_ms_total"
                     ") "
                     "SELECT id FROM done"),
-            {Sql::bigintArray(ids), Sql::textArray(tokens), Sql::textArray(providers),
+            {Sql::bigintArray(*ids), Sql::textArray(tokens), Sql::textArray(providers),
              Sql::textArray(providerMessageIds), Sql::textArray(messageIds),
-             Sql::textArray(sendMs)});
-    if (!result)
-        return Common::fail(result.error());
+             Sql::textArray(sendMs)}};
+}
+
+SettleResult QueueRepository::settledFrom(const Db::QueryResult &result, const QList<qint64> &ids)
+{
+    SettleResult settled;
     QSet<qint64> accepted;
-    for (int row = 0; row < result->rowCount(); ++row)
-        accepted.insert(result->toInt(row, 0));
-    for (qint64 id : std::as_const(ids)) {
+    for (int row = 0; row < result.rowCount(); ++row)
+        accepted.insert(result.toInt(row, 0));
+    for (qint64 id : ids) {
         if (accepted.contains(id))
             settled.accepted << id;
         else
@@ -450,6 +510,18 @@ Common::Result<SettleResult> QueueRepository::complete(const QList<Completion> &
         qCWarning(lcQueue) << "refused to complete" << settled.refused.size()
                            << "messages whose lease was lost";
     return settled;
+}
+
+Common::Result<SettleResult> QueueRepository::complete(const QList<Completion> &completions)
+{
+    if (completions.isEmpty())
+        return SettleResult{};
+    QList<qint64> ids;
+    const auto statement = completeStatement(completions, &ids);
+    auto result = m_connection.exec(statement.sql, statement.params);
+    if (!result)
+        return Common::fail(result.error());
+    return settledFrom(*result, ids);
 }
 
 Common::Result<SettleResult> QueueRepository::fail(const QList<Failure> &failures)
@@ -560,9 +632,9 @@ Common::Result<qint64> QueueRepository::releaseLeases(const QString &workerId)
     return qint64(result->rowCount());
 }
 
-Common::Result<qint64> QueueRepository::reclaimExpired()
+QString QueueRepository::reclaimSql()
 {
-    auto result = m_connection.exec(QStringLiteral(
+    return QStringLiteral(
             "WITH expired AS ("
             "  SELECT id FROM messages"
             "  WHERE state = 'processing' AND lease_expires_at < now()"
@@ -577,7 +649,12 @@ Common::Result<qint64> QueueRepository::reclaimExpired()
             "  last_error_class = 'transient',"
             "  lease_expires_at = NULL, leased_by = NULL, lease_token = NULL, updated_at = now() "
             "FROM expired e WHERE m.id = e.id "
-            "RETURNING m.state"));
+            "RETURNING m.state");
+}
+
+Common::Result<qint64> QueueRepository::reclaimExpired()
+{
+    auto result = m_connection.execPrepared(reclaimSql());
     if (!result)
         return Common::fail(result.error());
     if (result->rowCount() > 0)

@@ -1,14 +1,11 @@
 #pragma once
 
 #include "common/result.h"
+#include "db/connection.h"
 #include "queuetypes.h"
 
 #include <QList>
 #include <QString>
-
-namespace Db {
-class Connection;
-}
 
 namespace Queue {
 
@@ -42,6 +39,18 @@ public:
                                                 Reclaim reclaim = Reclaim::First);
     // Marks messages sent. Only the current lease holder (matching token) succeeds.
     Common::Result<SettleResult> complete(const QList<Completion> &completions);
+    // complete() and then claim() (reclaiming expired leases first unless told to skip) in one
+    // round trip to the server; each is its own transaction, and one may fail while the other
+    // succeeds. A worker settles the batch it finished and takes the next with it.
+    struct CompletedAndClaimed
+    {
+        Common::Result<SettleResult> completed;
+        Common::Result<QList<ClaimedMessage>> claimed;
+    };
+    CompletedAndClaimed completeAndClaim(const QList<Completion> &completions,
+                                         const QString &workerId, int batchSize, int leaseSeconds,
+                                         const QStringList &queues = {},
+                                         Reclaim reclaim = Reclaim::First);
     // Records failures: a transient one goes back to pending after exponential backoff with jitter
     // (the queue's retry base and cap); a permanent one, or the last attempt, is dead-lettered.
     Common::Result<SettleResult> fail(const QList<Failure> &failures);
@@ -77,6 +86,13 @@ public:
     static qint64 backoffSeconds(int nextAttempt, int baseSeconds, int capSeconds);
 
 private:
+    static Db::Connection::Statement claimStatement(const QString &workerId, int batchSize,
+                                                    int leaseSeconds, const QStringList &queues);
+    static QList<ClaimedMessage> claimedFrom(const Db::QueryResult &result);
+    static Db::Connection::Statement completeStatement(const QList<Completion> &completions,
+                                                       QList<qint64> *ids);
+    static SettleResult settledFrom(const Db::QueryResult &result, const QList<qint64> &ids);
+    static QString reclaimSql();
     Common::Result<qint64> bulkUpdate(const QString &assignments, const QString &stateCondition,
                                       const Filter &filter, const QVariantList &extra = {});
     Common::Status notify(const QString &queueIds);
