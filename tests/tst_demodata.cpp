@@ -98,6 +98,17 @@ void TestDemoData::rollupsMatchTheMessages()
     QCOMPARE(check->toInt(0, 0), check->toInt(0, 1));
     QCOMPARE(check->toInt(0, 2), check->toInt(0, 3));
     QCOMPARE(check->toInt(0, 4), check->toInt(0, 5));
+    // Send times, for the Dashboard's average: on every sent message, summed in the rollups.
+    auto times = m_connection->exec(QStringLiteral(
+            "SELECT (SELECT sum(send_ms_total) FROM daily_rollups),"
+            "       (SELECT sum(send_ms) FROM messages WHERE state = 'sent'),"
+            "       (SELECT count(*) FROM messages WHERE state = 'sent' AND send_ms IS NULL),"
+            "       (SELECT avg(send_ms)::int FROM messages WHERE state = 'sent')"));
+    QVERIFY(times);
+    QVERIFY(times->toInt(0, 0) > 0);
+    QCOMPARE(times->toInt(0, 0), times->toInt(0, 1));
+    QCOMPARE(times->toInt(0, 2), 0);
+    QVERIFY2(times->toInt(0, 3) > 200 && times->toInt(0, 3) < 2200, times->text(0, 3).toUtf8());
 }
 
 void TestDemoData::secondLoadIsANoOp()

@@ -59,7 +59,7 @@ FROM demo_days dd, generate_series(1, (dd.volume * dd.fraction)::int);
 INSERT INTO messages (queue_id, state, priority, scheduled_at, attempts, max_attempts, recipient, sender,
                       template_version_id, data, provider_id, provider_message_id, message_id_header,
                       last_error, last_error_class, delivery, opened_at, clicked_at, is_demo,
-                      created_at, updated_at, sent_at, delivered_at, lease_expires_at, leased_by)
+                      created_at, updated_at, sent_at, delivered_at, lease_expires_at, leased_by, send_ms)
 SELECT q.id,
        s.state,
        CASE q.name WHEN 'transactional' THEN 1 WHEN 'system' THEN 2 WHEN 'marketing' THEN 3 ELSE 4 END,
@@ -88,7 +88,8 @@ SELECT q.id,
        CASE WHEN s.state = 'sent' THEN m.created_at + (0.2 + m.r_click * 2) * interval '1 second' END,
        CASE WHEN s.state = 'sent' AND m.r_outcome >= 0.017 THEN m.created_at + (1 + m.r_click * 20) * interval '1 second' END,
        CASE WHEN s.state = 'processing' THEN now() + interval '5 minutes' END,
-       CASE WHEN s.state = 'processing' THEN 'demo-host/worker-1' END
+       CASE WHEN s.state = 'processing' THEN 'demo-host/worker-1' END,
+       CASE WHEN s.state = 'sent' THEN ((0.2 + m.r_click * 2) * 1000)::int END -- as sent_at after created_at
 FROM demo_messages m
 CROSS JOIN LATERAL (
     SELECT CASE WHEN m.r_queue < 0.45 THEN 'transactional' WHEN m.r_queue < 0.80 THEN 'marketing'
@@ -164,7 +165,7 @@ FROM (
            coalesce(tv.template_id, 0) AS template_id, 1 AS sent, 0 AS failed, 0 AS delivered, 0 AS deferred,
            0 AS bounced_hard, 0 AS bounced_soft, 0 AS dropped, 0 AS complained, 0 AS opened, 0 AS opened_machine,
            0 AS clicked, 0 AS clicked_bot, 0 AS unsubscribed,
-           (extract(epoch FROM m.sent_at - m.created_at) * 1000)::bigint AS send_ms
+           m.send_ms::bigint AS send_ms
     FROM messages m LEFT JOIN template_versions tv ON tv.id = m.template_version_id
     WHERE m.is_demo AND m.state = 'sent'
     UNION ALL
