@@ -39,6 +39,7 @@ private Q_SLOTS:
     void boundedConnections();
     void abort();
     void connectionRefused();
+    void headerInjectionRefused();
     void tlsVerifiedByDefault();
     void tlsWithTrustedCa();
 
@@ -336,6 +337,28 @@ void TestHttpClient::connectionRefused()
     QCOMPARE(a.status, 0);
     QCOMPARE(a.networkError, QNetworkReply::ConnectionRefusedError);
     QVERIFY(!a.timedOut);
+}
+
+void TestHttpClient::headerInjectionRefused()
+{
+    HttpClient client(1);
+    const int before = requestsFor(u"/plain"_qs);
+    HttpRequest r = get(u"/plain"_qs);
+    r.request.setRawHeader("X-Custom", "value\r\nX-Injected: 1");
+    HttpAnswer a;
+    QVERIFY(fetch(client, r, a));
+    QCOMPARE(a.status, 0);
+    QVERIFY2(a.errorString.contains(u"X-Custom"), qPrintable(a.errorString));
+    HttpRequest named = get(u"/plain"_qs);
+    named.request.setRawHeader("Bad Name", "value");
+    QVERIFY(fetch(client, named, a));
+    QCOMPARE(a.status, 0);
+    QVERIFY2(a.errorString.contains(u"Bad Name"), qPrintable(a.errorString));
+    // Nothing reached the server; a clean request still goes through.
+    QCOMPARE(requestsFor(u"/plain"_qs), before);
+    QVERIFY(fetch(client, get(u"/plain"_qs), a));
+    QCOMPARE(a.status, 200);
+    QCOMPARE(requestsFor(u"/plain"_qs), before + 1);
 }
 
 void TestHttpClient::tlsVerifiedByDefault()

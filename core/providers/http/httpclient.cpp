@@ -154,19 +154,38 @@ quint64 HttpClient::start(const HttpRequest &request, int timeoutMs, Callback do
         c->timerId = startTimer(timeoutMs, Qt::CoarseTimer);
         m_timers.insert(c->timerId, c);
     }
-    if (!url.isValid() || c->host.isEmpty() || (scheme != u"http" && scheme != u"https")) {
+    const auto refuse = [this, c](QNetworkReply::NetworkError error, const QString &why) {
         const quint64 id = c->id;
         QMetaObject::invokeMethod(
                 this,
-                [this, id, what = url.toString(QUrl::RemoveUserInfo)] {
+                [this, id, error, why] {
                     if (Call *bad = m_calls.value(id))
-                        failCall(bad, QNetworkReply::ProtocolUnknownError,
-                                 QStringLiteral("Cannot send to \"%1\": only http and https "
-                                                "URLs with a host are supported")
-                                         .arg(what));
+                        failCall(bad, error, why);
                 },
                 Qt::QueuedConnection);
         return id;
+    };
+    if (!url.isValid() || c->host.isEmpty() || (scheme != u"http" && scheme != u"https")) {
+        return refuse(QNetworkReply::ProtocolUnknownError,
+                      QStringLiteral("Cannot send to \"%1\": only http and https URLs with a "
+                                     "host are supported")
+                              .arg(url.toString(QUrl::RemoveUserInfo)));
+    }
+    // A line break or a colon in the wrong place would let a configured header write headers
+    // (or a request) of its own.
+    for (const QByteArray &name : request.request.rawHeaderList()) {
+        const QByteArray value = request.request.rawHeader(name);
+        const auto breaks = [](const QByteArray &b) {
+            return b.contains('\r') || b.contains('\n') || b.contains('\0');
+        };
+        if (name.isEmpty() || name.contains(':') || name.contains(' ') || breaks(name)
+            || breaks(value)) {
+            return refuse(QNetworkReply::ProtocolInvalidOperationError,
+                          QStringLiteral("The header \"%1\" has a line break, a colon or a "
+                                         "space in its name, or a line break in its value: fix "
+                                         "the provider's headers")
+                                  .arg(QString::fromLatin1(name.left(60)).simplified()));
+        }
     }
 
     // The request line and headers (RFC 9112 section 3), then the body, in one buffer so that
