@@ -77,4 +77,16 @@ Common::Error malformed(const QString &provider, const QString &what)
                                      .arg(provider, what));
 }
 
+Common::Result<QJsonDocument> parseJson(const QString &provider, const QByteArray &body)
+{
+    QJsonParseError error;
+    QJsonDocument doc = QJsonDocument::fromJson(body, &error);
+    if (error.error != QJsonParseError::NoError)
+        return Common::fail(malformed(provider,
+                                      QStringLiteral("invalid JSON (%1 at offset %2)")
+                                              .arg(error.errorString())
+                                              .arg(error.offset)));
+    return doc;
+}
+
 } // namespace Events

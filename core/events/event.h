@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QDateTime>
+#include <QJsonDocument>
 #include <QList>
 #include <QMetaType>
 #include <QString>
@@ -58,6 +59,9 @@ bool isScannerUserAgent(const QString &userAgent);
 
 // The parsers' common error: code "events.malformed", permanent.
 Common::Error malformed(const QString &provider, const QString &what);
+
+// A webhook body as JSON, or malformed() saying where the JSON breaks.
+Common::Result<QJsonDocument> parseJson(const QString &provider, const QByteArray &body);
 
 } // namespace Events
 

@@ -10,13 +10,10 @@ const QString source = QStringLiteral("mailgun");
 // https://documentation.mailgun.com/docs/mailgun/user-manual/events/ (event types and fields)
 Common::Result<QList<Event>> parseMailgun(const QByteArray &body)
 {
-    QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
-    if (error.error != QJsonParseError::NoError)
-        return Common::fail(malformed(source,
-                                      QStringLiteral("invalid JSON (%1 at offset %2)")
-                                              .arg(error.errorString())
-                                              .arg(error.offset)));
+    const auto parsed = parseJson(source, body);
+    if (!parsed)
+        return Common::fail(parsed.error());
+    const QJsonDocument &doc = *parsed;
     if (!doc.isObject() || !doc.object().value(QLatin1String("event-data")).isObject())
         return Common::fail(malformed(source, QStringLiteral("no \"event-data\" object")));
     const QJsonObject d = doc.object().value(QLatin1String("event-data")).toObject();

@@ -35,13 +35,10 @@ void classifyBounce(const QString &type, Event &e)
 
 Common::Result<QList<Event>> parsePostmark(const QByteArray &body)
 {
-    QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
-    if (error.error != QJsonParseError::NoError)
-        return Common::fail(malformed(source,
-                                      QStringLiteral("invalid JSON (%1 at offset %2)")
-                                              .arg(error.errorString())
-                                              .arg(error.offset)));
+    const auto parsed = parseJson(source, body);
+    if (!parsed)
+        return Common::fail(parsed.error());
+    const QJsonDocument &doc = *parsed;
     if (!doc.isObject())
         return Common::fail(malformed(source, QStringLiteral("expected a JSON object")));
     const QJsonObject o = doc.object();

@@ -72,13 +72,10 @@ Event fromSendGrid(const QJsonObject &o)
 
 Common::Result<QList<Event>> parseSendGrid(const QByteArray &body)
 {
-    QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
-    if (error.error != QJsonParseError::NoError)
-        return Common::fail(malformed(source,
-                                      QStringLiteral("invalid JSON (%1 at offset %2)")
-                                              .arg(error.errorString())
-                                              .arg(error.offset)));
+    const auto parsed = parseJson(source, body);
+    if (!parsed)
+        return Common::fail(parsed.error());
+    const QJsonDocument &doc = *parsed;
     if (!doc.isArray())
         return Common::fail(malformed(source, QStringLiteral("expected a JSON array of events")));
     QList<Event> events;

@@ -130,13 +130,10 @@ Common::Result<QList<Event>> parseSesEvent(const QByteArray &message, const QStr
 
 Common::Result<QList<Event>> parseSesNotification(const QByteArray &body)
 {
-    QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
-    if (error.error != QJsonParseError::NoError)
-        return Common::fail(malformed(source,
-                                      QStringLiteral("invalid JSON (%1 at offset %2)")
-                                              .arg(error.errorString())
-                                              .arg(error.offset)));
+    const auto parsed = parseJson(source, body);
+    if (!parsed)
+        return Common::fail(parsed.error());
+    const QJsonDocument &doc = *parsed;
     if (!doc.isObject())
         return Common::fail(malformed(source, QStringLiteral("expected an SNS message object")));
     const QJsonObject sns = doc.object();
