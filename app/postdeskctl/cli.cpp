@@ -2,8 +2,11 @@
 
 #include "db/connection.h"
 #include "db/databaseconfig.h"
+#include "providers/smtp/smtptransport.h"
 
 #include <QCoreApplication>
+#include <QEventLoop>
+#include <QTimer>
 
 namespace Ctl {
 
@@ -77,6 +80,40 @@ Common::Result<std::unique_ptr<Db::Connection>> openDatabase(const QCommandLineP
     if (!config)
         return Common::fail(config.error());
     return config->open(Db::DatabaseConfig::OpenOptions{migrate, QStringLiteral("postdeskctl")});
+}
+
+Providers::SendResult sendAndWait(Providers::Transport &transport,
+                                  const Providers::OutgoingMessage &message)
+{
+    QEventLoop loop;
+    Providers::SendResult result;
+    QObject::connect(&transport, &Providers::Transport::sent, &loop,
+                     [&](Providers::Transport::Ticket, const Providers::SendResult &r) {
+                         result = r;
+                         loop.quit();
+                     });
+    transport.send(message);
+    loop.exec();
+
+    // Say QUIT before leaving, with a short grace period.
+    if (auto *smtp = qobject_cast<Providers::SmtpTransport *>(&transport)) {
+        smtp->closeIdle();
+        QTimer grace;
+        grace.start(2000);
+        QObject::connect(&grace, &QTimer::timeout, &loop, &QEventLoop::quit);
+        QTimer poll;
+        QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
+            if (smtp->connectionCount() == 0)
+                loop.quit();
+        });
+        poll.start(10);
+        loop.exec();
+    }
+
+    for (const auto &rejection : std::as_const(result.rejected))
+        err() << "postdeskctl: refused " << rejection.recipient << ": " << rejection.reply << '\n';
+    err().flush();
+    return result;
 }
 
 } // namespace Ctl

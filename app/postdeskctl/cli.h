@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/result.h"
+#include "providers/transport.h"
 
 #include <QCommandLineParser>
 #include <QTextStream>
@@ -31,5 +32,10 @@ QCommandLineOption databaseOption();
 // the embedded cluster when needed and, if migrate is set, bringing the schema up to date.
 Common::Result<std::unique_ptr<Db::Connection>> openDatabase(const QCommandLineParser &parser,
                                                              bool migrate = true);
+
+// Sends one message and waits for the outcome; an SMTP transport then says QUIT (within a short
+// grace period). Recipients the server refused are printed on stderr.
+Providers::SendResult sendAndWait(Providers::Transport &transport,
+                                  const Providers::OutgoingMessage &message);
 
 } // namespace Ctl

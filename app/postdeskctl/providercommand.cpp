@@ -9,7 +9,6 @@
 #include "providers/providerconfig.h"
 #include "providers/providerrepository.h"
 #include "providers/providerurl.h"
-#include "providers/smtp/smtptransport.h"
 #include "providers/testmessage.h"
 #include "providers/transport.h"
 #include "secrets/keystore.h"
@@ -19,7 +18,6 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QTimer>
 
 #include <functional>
 #include <memory>
@@ -599,32 +597,7 @@ int runSendTest(const QStringList &args)
         message->data = *signedData;
     }
 
-    Providers::Transport *transport = saved->transport.get();
-    QEventLoop loop;
-    Providers::SendResult result;
-    QObject::connect(transport, &Providers::Transport::sent, &loop,
-                     [&](Providers::Transport::Ticket, const Providers::SendResult &r) {
-                         result = r;
-                         loop.quit();
-                     });
-    transport->send(*message);
-    loop.exec();
-    if (auto *smtp = qobject_cast<Providers::SmtpTransport *>(transport)) {
-        smtp->closeIdle();
-        QTimer grace;
-        grace.start(2000);
-        QObject::connect(&grace, &QTimer::timeout, &loop, &QEventLoop::quit);
-        QTimer poll;
-        QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
-            if (smtp->connectionCount() == 0)
-                loop.quit();
-        });
-        poll.start(10);
-        loop.exec();
-    }
-    for (const auto &rejection : std::as_const(result.rejected))
-        err() << "postdeskctl: refused " << rejection.recipient << ": " << rejection.reply << '\n';
-    err().flush();
+    const Providers::SendResult result = sendAndWait(*saved->transport, *message);
     if (!result.ok())
         return reportError(*result.error);
     out() << "Sent through " << name << " to " << result.accepted.join(QStringLiteral(", "))

@@ -5,14 +5,11 @@
 #include "mime/dkimsigner.h"
 #include "mime/message.h"
 #include "providers/providerurl.h"
-#include "providers/smtp/smtptransport.h"
 #include "providers/transport.h"
 
-#include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
 #include <QMimeDatabase>
-#include <QTimer>
 
 #include <memory>
 
@@ -216,34 +213,7 @@ int runSend(const QStringList &args)
     outgoing.needsSmtpUtf8 = composed->needsSmtpUtf8;
     outgoing.has8bit = composed->has8bit;
 
-    QEventLoop loop;
-    Providers::SendResult result;
-    QObject::connect(transport.get(), &Providers::Transport::sent, &loop,
-                     [&](Providers::Transport::Ticket, const Providers::SendResult &r) {
-                         result = r;
-                         loop.quit();
-                     });
-    transport->send(outgoing);
-    loop.exec();
-
-    // Say QUIT before leaving, with a short grace period.
-    if (auto *smtp = qobject_cast<Providers::SmtpTransport *>(transport.get())) {
-        smtp->closeIdle();
-        QTimer grace;
-        grace.start(2000);
-        QObject::connect(&grace, &QTimer::timeout, &loop, &QEventLoop::quit);
-        QTimer poll;
-        QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
-            if (smtp->connectionCount() == 0)
-                loop.quit();
-        });
-        poll.start(10);
-        loop.exec();
-    }
-
-    for (const auto &rejection : std::as_const(result.rejected))
-        err() << "postdeskctl: refused " << rejection.recipient << ": " << rejection.reply << '\n';
-    err().flush();
+    const Providers::SendResult result = sendAndWait(*transport, outgoing);
     if (!result.ok())
         return reportError(*result.error);
     out() << "Sent to " << result.accepted.join(QStringLiteral(", ")) << '\n'
