@@ -205,13 +205,7 @@ int runSend(const QStringList &args)
         return reportError(created.error());
     std::unique_ptr<Providers::Transport> transport(*created);
 
-    Providers::OutgoingMessage outgoing;
-    outgoing.envelopeFrom = composed->envelopeFrom;
-    outgoing.recipients = composed->recipients;
-    outgoing.data = composed->data;
-    outgoing.messageId = composed->messageId;
-    outgoing.needsSmtpUtf8 = composed->needsSmtpUtf8;
-    outgoing.has8bit = composed->has8bit;
+    const Providers::OutgoingMessage outgoing = Providers::toOutgoing(*composed);
 
     const Providers::SendResult result = sendAndWait(*transport, outgoing);
     if (!result.ok())

@@ -123,14 +123,7 @@ Common::Result<Providers::OutgoingMessage> MessageBuilder::build(
             return Common::fail(signedData.error());
         composed->data = *signedData;
     }
-    Providers::OutgoingMessage outgoing;
-    outgoing.envelopeFrom = composed->envelopeFrom;
-    outgoing.recipients = composed->recipients;
-    outgoing.data = composed->data;
-    outgoing.messageId = composed->messageId;
-    outgoing.needsSmtpUtf8 = composed->needsSmtpUtf8;
-    outgoing.has8bit = composed->has8bit;
-    return outgoing;
+    return Providers::toOutgoing(*composed);
 }
 
 } // namespace Delivery

@@ -34,14 +34,7 @@ Common::Result<OutgoingMessage> composeTestMessage(const QString &providerName, 
     auto composed = message.compose();
     if (!composed)
         return Common::fail(composed.error());
-    OutgoingMessage outgoing;
-    outgoing.envelopeFrom = composed->envelopeFrom;
-    outgoing.recipients = composed->recipients;
-    outgoing.data = composed->data;
-    outgoing.messageId = composed->messageId;
-    outgoing.needsSmtpUtf8 = composed->needsSmtpUtf8;
-    outgoing.has8bit = composed->has8bit;
-    return outgoing;
+    return toOutgoing(*composed);
 }
 
 } // namespace Providers

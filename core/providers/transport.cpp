@@ -1,6 +1,8 @@
 #include "transport.h"
+
 #include "http/customhttptransport.h"
 #include "mailgun/mailguntransport.h"
+#include "mime/composedmessage.h"
 #include "postmark/postmarktransport.h"
 #include "providerurl.h"
 #include "sendgrid/sendgridtransport.h"
@@ -8,6 +10,18 @@
 #include "smtp/smtptransport.h"
 
 namespace Providers {
+
+OutgoingMessage toOutgoing(const Mime::ComposedMessage &composed)
+{
+    OutgoingMessage outgoing;
+    outgoing.envelopeFrom = composed.envelopeFrom;
+    outgoing.recipients = composed.recipients;
+    outgoing.data = composed.data;
+    outgoing.messageId = composed.messageId;
+    outgoing.needsSmtpUtf8 = composed.needsSmtpUtf8;
+    outgoing.has8bit = composed.has8bit;
+    return outgoing;
+}
 
 Common::Result<Transport *> Transport::create(const ProviderUrl &url, QObject *parent)
 {

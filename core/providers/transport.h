@@ -10,6 +10,10 @@
 
 #include <optional>
 
+namespace Mime {
+struct ComposedMessage;
+}
+
 namespace Providers {
 
 class Diagnostics;
@@ -26,6 +30,9 @@ struct OutgoingMessage
     bool needsSmtpUtf8 = false; // internationalised addresses or headers (RFC 6531)
     bool has8bit = false;       // 8bit body parts (RFC 6152)
 };
+
+// What a transport sends of a composed message.
+OutgoingMessage toOutgoing(const Mime::ComposedMessage &composed);
 
 // What the server said about one recipient it did not accept.
 struct RecipientRejection

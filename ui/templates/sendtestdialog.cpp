@@ -67,7 +67,7 @@ void SendTestWorker::listProviders()
 }
 
 void SendTestWorker::sendUrl(const QString &url, const QString &password,
-                             const SendTestMessage &message)
+                             const Providers::OutgoingMessage &message)
 {
     auto parsed = Providers::ProviderUrl::parse(url);
     if (!parsed)
@@ -80,7 +80,7 @@ void SendTestWorker::sendUrl(const QString &url, const QString &password,
     sendThrough(*created, message, false);
 }
 
-void SendTestWorker::sendStored(qint64 providerId, const SendTestMessage &message)
+void SendTestWorker::sendStored(qint64 providerId, const Providers::OutgoingMessage &message)
 {
     QString error;
     Db::Connection *db = connection(&error);
@@ -99,7 +99,7 @@ void SendTestWorker::sendStored(qint64 providerId, const SendTestMessage &messag
             *db, *record, m_hostKey.get(), [this] { return m_connection.get(); }, this);
     if (!opened)
         return Q_EMIT finished(false, opened.error().toString(), {});
-    SendTestMessage signedMessage = message;
+    Providers::OutgoingMessage signedMessage = message;
     if (opened->dkim) {
         auto data = opened->dkim->sign(message.data);
         if (!data) {
@@ -111,8 +111,8 @@ void SendTestWorker::sendStored(qint64 providerId, const SendTestMessage &messag
     sendThrough(opened->transport, signedMessage, record->type == u"sandbox");
 }
 
-void SendTestWorker::sendThrough(Providers::Transport *transport, const SendTestMessage &message,
-                                 bool sandbox)
+void SendTestWorker::sendThrough(Providers::Transport *transport,
+                                 const Providers::OutgoingMessage &message, bool sandbox)
 {
     connect(transport, &Providers::Transport::sent, this,
             [this, transport, sandbox](Providers::Transport::Ticket,
@@ -133,14 +133,7 @@ void SendTestWorker::sendThrough(Providers::Transport *transport, const SendTest
                     Q_EMIT sandboxMessageStored();
                 Q_EMIT finished(r.rejected.isEmpty(), text, r.messageId);
             });
-    Providers::OutgoingMessage outgoing;
-    outgoing.envelopeFrom = message.envelopeFrom;
-    outgoing.recipients = message.recipients;
-    outgoing.data = message.data;
-    outgoing.messageId = message.messageId;
-    outgoing.needsSmtpUtf8 = message.needsSmtpUtf8;
-    outgoing.has8bit = message.has8bit;
-    transport->send(outgoing);
+    transport->send(message);
 }
 
 SendTestDialog::SendTestDialog(QWidget *parent)
@@ -309,13 +302,7 @@ void SendTestDialog::send()
     auto composed = message.compose();
     if (!composed)
         return handleFinished(false, composed.error().message, {});
-    SendTestMessage outgoing;
-    outgoing.data = composed->data;
-    outgoing.envelopeFrom = composed->envelopeFrom;
-    outgoing.recipients = composed->recipients;
-    outgoing.messageId = composed->messageId;
-    outgoing.needsSmtpUtf8 = composed->needsSmtpUtf8;
-    outgoing.has8bit = composed->has8bit;
+    const Providers::OutgoingMessage outgoing = Providers::toOutgoing(*composed);
     m_send->setEnabled(false);
     m_result->setStyleSheet({});
     m_result->setText(tr("Sending…"));

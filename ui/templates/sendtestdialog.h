@@ -2,6 +2,7 @@
 
 #include "db/databaseconfig.h"
 #include "providers/providerrepository.h"
+#include "providers/transport.h"
 #include "templates/preview.h"
 
 #include <QDialog>
@@ -22,10 +23,6 @@ class Connection;
 
 namespace Secrets {
 class KeyPair;
-}
-
-namespace Providers {
-class Transport;
 }
 
 // Sends the message the preview shows to one address through a stored provider (the enabled ones
@@ -89,17 +86,6 @@ private:
     SendTestWorker *m_worker = nullptr;
 };
 
-// One message to send, as value types that cross threads.
-struct SendTestMessage
-{
-    QByteArray data;
-    QString envelopeFrom;
-    QStringList recipients;
-    QString messageId;
-    bool needsSmtpUtf8 = false;
-    bool has8bit = false;
-};
-
 // Lives on the dialog's thread: owns its own database connection, lists the providers, opens one
 // (loading the host key only when the provider has secrets), sends one message, reports.
 class SendTestWorker final : public QObject
@@ -113,8 +99,9 @@ public:
 
     void setDatabase(const Db::DatabaseConfig &config, const QString &keyDirectory);
     void listProviders();
-    void sendUrl(const QString &url, const QString &password, const SendTestMessage &message);
-    void sendStored(qint64 providerId, const SendTestMessage &message);
+    void sendUrl(const QString &url, const QString &password,
+                 const Providers::OutgoingMessage &message);
+    void sendStored(qint64 providerId, const Providers::OutgoingMessage &message);
 
 Q_SIGNALS:
     void providersListed(const QList<Providers::ProviderRecord> &records, const QString &error);
@@ -123,7 +110,8 @@ Q_SIGNALS:
 
 private:
     Db::Connection *connection(QString *error);
-    void sendThrough(Providers::Transport *transport, const SendTestMessage &message, bool sandbox);
+    void sendThrough(Providers::Transport *transport, const Providers::OutgoingMessage &message,
+                     bool sandbox);
 
     std::optional<Db::DatabaseConfig> m_config;
     QString m_keyDirectory;
