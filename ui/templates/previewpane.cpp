@@ -286,7 +286,7 @@ void PreviewPane::refresh(Refresh how)
     // A new load while one is in flight would queue behind it in the web engine's process; with
     // a large message and fast typing they pile up. Keep one in flight and one waiting: only the
     // newest HTML is worth showing, the ones in between are skipped.
-    if (m_busy) {
+    if (m_inFlight != Refresh::None) {
         m_pending = std::max(m_pending, how);
         return;
     }
@@ -295,11 +295,10 @@ void PreviewPane::refresh(Refresh how)
 
 void PreviewPane::start(Refresh how)
 {
-    m_busy = true;
-    m_inFlight = how;
     m_interceptor->blocked = 0;
     const bool doctype = m_html.trimmed().startsWith(u"<!doctype", Qt::CaseInsensitive);
     if (how == Refresh::Swap && m_documentShown && doctype == m_shownWithDoctype) {
+        m_inFlight = Refresh::Swap;
         // Changing the shown document in place is several times faster than loading a new one,
         // and keeps the reader's scroll position while the author types. The new HTML is parsed
         // into an inert document (its scripts are marked as run, and scripts are off in the
@@ -327,9 +326,9 @@ void PreviewPane::finished(bool ok)
 {
     if (m_closing)
         return;
-    m_busy = false;
+    const Refresh done = std::exchange(m_inFlight, Refresh::None);
     m_documentShown = ok;
-    if (!ok && m_inFlight == Refresh::Swap && m_pending == Refresh::None)
+    if (!ok && done == Refresh::Swap && m_pending == Refresh::None)
         m_pending = Refresh::Load; // a failed swap: show it the slow way
     if (m_pending != Refresh::None) {
         const Refresh next = std::exchange(m_pending, Refresh::None);

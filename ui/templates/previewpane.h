@@ -74,9 +74,8 @@ private:
     QString m_html;
     int m_loads = 0;
     bool m_closing = false;
-    bool m_busy = false;             // a load or a swap is in flight
-    bool m_documentShown = false;    // a document is there whose body a swap can replace
-    bool m_shownWithDoctype = false; // its mode: standards (a doctype) or quirks
-    Refresh m_inFlight = Refresh::None;
-    Refresh m_pending = Refresh::None; // newer HTML waits for the one in flight
+    bool m_documentShown = false;       // a document is there whose body a swap can replace
+    bool m_shownWithDoctype = false;    // its mode: standards (a doctype) or quirks
+    Refresh m_inFlight = Refresh::None; // a load or a swap, or nothing
+    Refresh m_pending = Refresh::None;  // newer HTML waits for the one in flight
 };
