@@ -51,6 +51,17 @@ QString MessageBuilder::messageIdFor(const Queue::ClaimedMessage &message, const
             .arg(domain);
 }
 
+QDateTime MessageBuilder::dateNow()
+{
+    const qint64 second = QDateTime::currentMSecsSinceEpoch() / 1000;
+    if (second != m_dateSecond) {
+        const QDateTime local = QDateTime::fromMSecsSinceEpoch(second * 1000);
+        m_date = local.toOffsetFromUtc(local.offsetFromUtc());
+        m_dateSecond = second;
+    }
+    return m_date;
+}
+
 Common::Result<Providers::OutgoingMessage> MessageBuilder::build(
         const Queue::ClaimedMessage &message, const Options &options)
 {
@@ -112,6 +123,7 @@ Common::Result<Providers::OutgoingMessage> MessageBuilder::build(
 
     Mime::ComposeOptions compose;
     compose.messageId = messageIdFor(message, from->domain());
+    compose.date = dateNow();
     auto composed = mime.compose(compose);
     if (!composed) {
         return Common::fail(permanent(composed.error().code, composed.error().message,

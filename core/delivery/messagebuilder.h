@@ -7,6 +7,7 @@
 #include "templates/engine.h"
 #include "templates/messagetemplate.h"
 
+#include <QDateTime>
 #include <QHash>
 
 #include <functional>
@@ -53,8 +54,15 @@ public:
     static QString messageIdFor(const Queue::ClaimedMessage &message, const QString &domain);
 
 private:
+    // The time for the Date header (RFC 5322 section 3.3: to the second), in local time with its
+    // offset fixed. Looked up once a second: asking for the local time zone costs the C library a
+    // stat() of /etc/localtime on each call, which was a tenth of a worker's time per message.
+    QDateTime dateNow();
+
     Templates::Engine m_engine;
     QHash<qint64, Templates::MessageTemplate> m_templates;
+    QDateTime m_date;
+    qint64 m_dateSecond = -1;
 };
 
 } // namespace Delivery
