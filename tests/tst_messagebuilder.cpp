@@ -12,6 +12,7 @@ class TestMessageBuilder : public QObject
 private Q_SLOTS:
     void dateHeaderIsTheCurrentLocalTime();
     void messageIdIsTheSameForEveryAttempt();
+    void senderFollowsTheMessageAndTheProvider();
 
 private:
     static Queue::ClaimedMessage claimed(qint64 id);
@@ -75,6 +76,40 @@ void TestMessageBuilder::messageIdIsTheSameForEveryAttempt()
              MessageBuilder::messageIdFor(claimed(42), QStringLiteral("example.org")));
     QVERIFY(first->data.contains(
             QByteArray("Message-ID: <" + first->messageId.toLatin1() + ">\r\n")));
+}
+
+void TestMessageBuilder::senderFollowsTheMessageAndTheProvider()
+{
+    // The builder keeps the last sender it parsed; a different one must not reuse it.
+    MessageBuilder builder;
+    MessageBuilder::Options first;
+    first.defaultSender = QStringLiteral("First <first@example.org>");
+    MessageBuilder::Options second;
+    second.defaultSender = QStringLiteral("second@example.com");
+    Queue::ClaimedMessage own = claimed(3);
+    own.sender = QStringLiteral("own@example.net");
+    Queue::ClaimedMessage invalid = claimed(4);
+    invalid.sender = QStringLiteral("not an address");
+
+    const QList<std::pair<QByteArray, QByteArray>>
+            expected{{"From: First <first@example.org>\r\n", "first@example.org"},
+                     {"From: second@example.com\r\n", "second@example.com"},
+                     {"From: own@example.net\r\n", "own@example.net"},
+                     {"From: First <first@example.org>\r\n", "first@example.org"}};
+    const QList<Common::Result<Providers::OutgoingMessage>> built{builder.build(claimed(1), first),
+                                                                  builder.build(claimed(2), second),
+                                                                  builder.build(own, second),
+                                                                  builder.build(claimed(5), first)};
+    for (qsizetype i = 0; i < built.size(); ++i) {
+        QVERIFY(built.at(i));
+        QVERIFY2(built.at(i)->data.contains(expected.at(i).first), built.at(i)->data.constData());
+        QCOMPARE(built.at(i)->envelopeFrom.toLatin1(), expected.at(i).second);
+    }
+    auto refused = builder.build(invalid, first);
+    QVERIFY(!refused);
+    QVERIFY(!refused.error().isTransient());
+    auto after = builder.build(claimed(6), first);
+    QVERIFY(after && after->data.contains("From: First <first@example.org>\r\n"));
 }
 
 QTEST_GUILESS_MAIN(TestMessageBuilder)

@@ -430,6 +430,8 @@ void TestQueueRepository::claimAndCompleteKeepOnePlan()
     // message already sent, are refused.
     auto claimed = queue.claim(QStringLiteral("w1"), 2, 60, {}, QueueRepository::Reclaim::Skip);
     QVERIFY(claimed && claimed->size() == 2);
+    QCOMPARE(claimed->at(0).dataJson, QByteArray("{}"));
+    QVERIFY(claimed->at(0).data.isEmpty());
     auto first = queue.complete({{claimed->at(0).id, claimed->at(0).leaseToken, 0, {}, {}}});
     QVERIFY(first && first->accepted.size() == 1);
     auto again = queue.complete(

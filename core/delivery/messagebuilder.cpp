@@ -105,9 +105,16 @@ Common::Result<Providers::OutgoingMessage> MessageBuilder::build(
                                   "provider a default with 'postdeskctl provider set NAME --from "
                                   "ADDRESS', or enqueue with a sender")));
     }
-    auto from = Mime::Address::parse(senderText);
-    if (!from)
-        return Common::fail(permanent(from.error().code, from.error().message, from.error().detail));
+    if (!m_sender || senderText != m_senderText) {
+        auto parsed = Mime::Address::parse(senderText);
+        if (!parsed) {
+            return Common::fail(
+                    permanent(parsed.error().code, parsed.error().message, parsed.error().detail));
+        }
+        m_sender = std::move(*parsed);
+        m_senderText = senderText;
+    }
+    const Mime::Address *from = &*m_sender;
     auto to = Mime::Address::parse(message.recipient);
     if (!to)
         return Common::fail(permanent(to.error().code, to.error().message, to.error().detail));

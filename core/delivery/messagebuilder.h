@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/result.h"
+#include "mime/address.h"
 #include "mime/dkimsigner.h"
 #include "providers/transport.h"
 #include "queue/queuetypes.h"
@@ -63,6 +64,9 @@ private:
     QHash<qint64, Templates::MessageTemplate> m_templates;
     QDateTime m_date;
     qint64 m_dateSecond = -1;
+    // The last sender parsed: most messages take the provider's default, the same each time.
+    QString m_senderText;
+    std::optional<Mime::Address> m_sender;
 };
 
 } // namespace Delivery

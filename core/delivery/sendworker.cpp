@@ -165,7 +165,8 @@ void SendWorker::handleTick()
         if (!ensureConnected())
             return;
     }
-    if (!m_completions.isEmpty() || !m_failures.isEmpty())
+    // Completions wait for a claim that is already on its way: it settles them in its round trip.
+    if (!m_failures.isEmpty() || (!m_completions.isEmpty() && !m_fillTimer->isActive()))
         settle();
     if (!m_connection)
         return;

@@ -370,7 +370,9 @@ QList<ClaimedMessage> QueueRepository::claimedFrom(const Db::QueryResult &result
         message.sender = result.text(row, 8);
         message.templateVersionId = result.toInt(row, 9);
         message.dataJson = result.bytes(row, 10);
-        message.data = QJsonDocument::fromJson(message.dataJson).object();
+        // Most messages carry no data: '{}' needs no parser.
+        if (message.dataJson != "{}")
+            message.data = QJsonDocument::fromJson(message.dataJson).object();
         message.subject = result.text(row, 11);
         message.htmlBody = result.text(row, 12);
         message.textBody = result.text(row, 13);
