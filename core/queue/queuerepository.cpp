@@ -309,7 +309,8 @@ Common::Result<BatchResult> QueueRepository::enqueueBatch(const QList<NewMessage
 // named, so that each prepared variant has one plan that fits every execution: the server then
 // keeps a generic plan after its first five executions instead of planning each claim again
 // (a LIMIT parameter or a NULL-able array makes the custom plan look cheaper for ever, and
-// planning cost 0.7 ms a claim). A worker claims a handful of sizes, so a handful of variants.
+// planning cost 0.7 ms a claim). A send worker claims whole quarters of its concurrency
+// (SendWorker::claimSize()), so it prepares at most four variants.
 Db::Connection::Statement QueueRepository::claimStatement(const QString &workerId, int batchSize,
                                                           int leaseSeconds,
                                                           const QStringList &queueNames)
