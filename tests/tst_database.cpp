@@ -17,6 +17,8 @@ class TestDatabase : public QObject
 private Q_SLOTS:
     void initTestCase();
     void parametersRoundTrip();
+    void timestampsReadTheSameInEveryZone_data();
+    void timestampsReadTheSameInEveryZone();
     void parametersAreNeverSql();
     void errorsCarrySqlState();
     void copyIn();
@@ -94,6 +96,52 @@ void TestDatabase::parametersRoundTrip()
     QCOMPARE(sums->value(0, 0).typeId(), int(QMetaType::LongLong));
     QCOMPARE(sums->value(0, 0).toLongLong(), 3);
     QCOMPARE(sums->value(0, 1).toDouble(), 1.5);
+}
+
+void TestDatabase::timestampsReadTheSameInEveryZone_data()
+{
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QDateTime>("expected");
+
+    const auto utc = [](int y, int mo, int d, int h, int mi, int s, int ms) {
+        return QDateTime(QDate(y, mo, d), QTime(h, mi, s, ms), Qt::UTC);
+    };
+    QTest::newRow("whole second") << "2026-11-24 06:49:33+00" << utc(2026, 11, 24, 6, 49, 33, 0);
+    QTest::newRow("tenths") << "2026-11-24 06:49:33.1+00" << utc(2026, 11, 24, 6, 49, 33, 100);
+    QTest::newRow("microseconds") << "2026-11-24 06:49:33.123456+00"
+                                  << utc(2026, 11, 24, 6, 49, 33, 123);
+    QTest::newRow("rounds up") << "2026-11-24 06:49:33.0005+00" << utc(2026, 11, 24, 6, 49, 33, 1);
+    QTest::newRow("rounds down") << "2026-11-24 06:49:33.0004+00"
+                                 << utc(2026, 11, 24, 6, 49, 33, 0);
+    QTest::newRow("end of a second")
+            << "2026-11-24 06:49:33.9996+00" << utc(2026, 11, 24, 6, 49, 34, 0);
+    QTest::newRow("leap day") << "2024-02-29 23:59:59.25+00" << utc(2024, 2, 29, 23, 59, 59, 250);
+    QTest::newRow("another zone") << "2026-11-24 06:49:33.5+05:30"
+                                  << utc(2026, 11, 24, 1, 19, 33, 500);
+}
+
+void TestDatabase::timestampsReadTheSameInEveryZone()
+{
+    // In UTC (what connections use) toDateTime() reads the server's text by hand; in other zones
+    // it goes through QDateTime::fromString(). Both must give the same time.
+    QFETCH(QString, value);
+    QFETCH(QDateTime, expected);
+    auto connection = open(m_schema);
+    QVERIFY(connection);
+    QList<QDateTime> read;
+    for (const char *zone : {"UTC", "Asia/Kolkata", "America/St_Johns"}) {
+        QVERIFY(connection->execScript(
+                QStringLiteral("SET TimeZone = '%1'").arg(QLatin1String(zone))));
+        auto row = connection->exec(QStringLiteral("SELECT $1::timestamptz, $1::timestamptz::text"),
+                                    {value});
+        QVERIFY2(row, qPrintable(row ? QString() : row.error().toString()));
+        read.append(row->toDateTime(0, 0));
+        QVERIFY2(read.last().isValid(), qPrintable(row->text(0, 1)));
+    }
+    QCOMPARE(read.at(1), read.at(0));
+    QCOMPARE(read.at(2), read.at(0));
+    QCOMPARE(read.at(0).timeSpec(), Qt::UTC);
+    QCOMPARE(read.at(0), expected);
 }
 
 void TestDatabase::parametersAreNeverSql()

@@ -165,6 +165,11 @@ void TestMimeEncoders::quotedPrintableLimits_data()
     for (char &c : random)
         c = char(generator.bounded(256));
     QTest::newRow("random octets") << random;
+    // The encoder writes into room for its worst cases: every octet encoded, every octet a line
+    // break.
+    QTest::newRow("every octet encoded") << QByteArray(3000, '\xff');
+    QTest::newRow("every octet a line break") << QByteArray(3000, '\n');
+    QTest::newRow("lone CRs") << QByteArray(3000, '\r');
 }
 
 void TestMimeEncoders::quotedPrintableLimits()

@@ -42,6 +42,7 @@ private Q_SLOTS:
     void expiredLeaseIsReclaimedAndTheLateCompleteRefused();
     void expiredLeaseOnTheLastAttemptDeadLetters();
     void completeAndClaimInOneRoundTrip();
+    void claimAndCompleteKeepOnePlan();
     void pipelinedStatementsFailAlone();
     void releaseLeasesGivesTheAttemptBack();
     void transientFailureBacksOffWithJitter();
@@ -388,6 +389,59 @@ void TestQueueRepository::completeAndClaimInOneRoundTrip()
     QCOMPARE(last.completed->accepted.size(), 1);
     QVERIFY(last.claimed->isEmpty());
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'sent'")), 2);
+}
+
+void TestQueueRepository::claimAndCompleteKeepOnePlan()
+{
+    // The server plans a prepared statement afresh for its first five executions, then keeps a
+    // generic plan if that is no worse. Claim and complete are written so that it does: planning
+    // them for every batch cost more than a third of their time.
+    QueueRepository queue(*m_db);
+    QList<NewMessage> batch;
+    for (int i = 0; i < 40; ++i)
+        batch << message(QStringLiteral("user%1@example.org").arg(i));
+    QVERIFY(queue.enqueueBatch(batch));
+    for (int round = 0; round < 9; ++round) {
+        auto claimed = queue.claim(QStringLiteral("w1"), 4, 60, {}, QueueRepository::Reclaim::Skip);
+        QVERIFY2(claimed, qPrintable(why(claimed)));
+        QCOMPARE(claimed->size(), 4);
+        QList<Completion> done;
+        for (const ClaimedMessage &m : std::as_const(*claimed))
+            done.append({m.id, m.leaseToken, 0, {}, {}});
+        auto completed = queue.complete(done);
+        QVERIFY2(completed, qPrintable(why(completed)));
+        QCOMPARE(completed->accepted.size(), 4);
+    }
+    auto plans = m_db->exec(QStringLiteral(
+            "SELECT left(statement, 16), generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'WITH picked AS%' OR statement LIKE 'WITH done AS%' "
+            "ORDER BY 1"));
+    QVERIFY2(plans, qPrintable(why(plans)));
+    QCOMPARE(plans->rowCount(), 2);
+    for (int row = 0; row < 2; ++row) {
+        QVERIFY2(plans->toInt(row, 1) >= 4,
+                 qPrintable(plans->text(row, 0)
+                            + QStringLiteral(": %1 generic plans, %2 custom")
+                                      .arg(plans->text(row, 1), plans->text(row, 2))));
+        QCOMPARE(plans->toInt(row, 2), 5);
+    }
+
+    // On the generic plan the lease token still fences: a wrong token, and the token of a
+    // message already sent, are refused.
+    auto claimed = queue.claim(QStringLiteral("w1"), 2, 60, {}, QueueRepository::Reclaim::Skip);
+    QVERIFY(claimed && claimed->size() == 2);
+    QCOMPARE(claimed->at(0).dataJson, QByteArray("{}"));
+    QVERIFY(claimed->at(0).data.isEmpty());
+    auto first = queue.complete({{claimed->at(0).id, claimed->at(0).leaseToken, 0, {}, {}}});
+    QVERIFY(first && first->accepted.size() == 1);
+    auto again = queue.complete(
+            {{claimed->at(0).id, claimed->at(0).leaseToken, 0, {}, {}},
+             {claimed->at(1).id, QUuid::createUuid().toString(QUuid::WithoutBraces), 0, {}, {}}});
+    QVERIFY2(again, qPrintable(why(again)));
+    QVERIFY(again->accepted.isEmpty());
+    QCOMPARE(again->refused.size(), 2);
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'processing'")), 1);
+    QCOMPARE(scalar(QStringLiteral("SELECT sum(sent) FROM daily_rollups")), 37);
 }
 
 void TestQueueRepository::pipelinedStatementsFailAlone()

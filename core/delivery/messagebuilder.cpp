@@ -51,6 +51,17 @@ QString MessageBuilder::messageIdFor(const Queue::ClaimedMessage &message, const
             .arg(domain);
 }
 
+QDateTime MessageBuilder::dateNow()
+{
+    const qint64 second = QDateTime::currentMSecsSinceEpoch() / 1000;
+    if (second != m_dateSecond) {
+        const QDateTime local = QDateTime::fromMSecsSinceEpoch(second * 1000);
+        m_date = local.toOffsetFromUtc(local.offsetFromUtc());
+        m_dateSecond = second;
+    }
+    return m_date;
+}
+
 Common::Result<Providers::OutgoingMessage> MessageBuilder::build(
         const Queue::ClaimedMessage &message, const Options &options)
 {
@@ -94,9 +105,16 @@ Common::Result<Providers::OutgoingMessage> MessageBuilder::build(
                                   "provider a default with 'postdeskctl provider set NAME --from "
                                   "ADDRESS', or enqueue with a sender")));
     }
-    auto from = Mime::Address::parse(senderText);
-    if (!from)
-        return Common::fail(permanent(from.error().code, from.error().message, from.error().detail));
+    if (!m_sender || senderText != m_senderText) {
+        auto parsed = Mime::Address::parse(senderText);
+        if (!parsed) {
+            return Common::fail(
+                    permanent(parsed.error().code, parsed.error().message, parsed.error().detail));
+        }
+        m_sender = std::move(*parsed);
+        m_senderText = senderText;
+    }
+    const Mime::Address *from = &*m_sender;
     auto to = Mime::Address::parse(message.recipient);
     if (!to)
         return Common::fail(permanent(to.error().code, to.error().message, to.error().detail));
@@ -112,6 +130,7 @@ Common::Result<Providers::OutgoingMessage> MessageBuilder::build(
 
     Mime::ComposeOptions compose;
     compose.messageId = messageIdFor(message, from->domain());
+    compose.date = dateNow();
     auto composed = mime.compose(compose);
     if (!composed) {
         return Common::fail(permanent(composed.error().code, composed.error().message,

@@ -165,7 +165,8 @@ void SendWorker::handleTick()
         if (!ensureConnected())
             return;
     }
-    if (!m_completions.isEmpty() || !m_failures.isEmpty())
+    // Completions wait for a claim that is already on its way: it settles them in its round trip.
+    if (!m_failures.isEmpty() || (!m_completions.isEmpty() && !m_fillTimer->isActive()))
         settle();
     if (!m_connection)
         return;
@@ -240,6 +241,12 @@ void SendWorker::decorate(Mime::Message &mime, const Queue::ClaimedMessage &mess
                                                           m_trackingKey)));
 }
 
+int SendWorker::claimSize(int room, int concurrency)
+{
+    const int quarter = std::max(1, concurrency / 4);
+    return room / quarter * quarter;
+}
+
 void SendWorker::scheduleFill()
 {
     if (!m_stopping && !m_fillTimer->isActive())
@@ -268,13 +275,14 @@ void SendWorker::fill()
         m_sinceReclaim.restart();
     const auto reclaimMode = reclaim ? Queue::QueueRepository::Reclaim::First
                                      : Queue::QueueRepository::Reclaim::Skip;
+    const int batch = std::max(1, claimSize(room, m_settings.concurrency));
     Common::Result<QList<Queue::ClaimedMessage>> claimed;
     if (m_completions.isEmpty()) {
-        claimed = queue.claim(m_settings.workerId, room, m_settings.leaseSeconds, m_settings.queues,
-                              reclaimMode);
+        claimed = queue.claim(m_settings.workerId, batch, m_settings.leaseSeconds,
+                              m_settings.queues, reclaimMode);
     } else {
         // The finished batch is settled in the same round trip that takes the next one.
-        auto outcome = queue.completeAndClaim(m_completions, m_settings.workerId, room,
+        auto outcome = queue.completeAndClaim(m_completions, m_settings.workerId, batch,
                                               m_settings.leaseSeconds, m_settings.queues,
                                               reclaimMode);
         if (outcome.completed) {
@@ -293,7 +301,7 @@ void SendWorker::fill()
         handleDatabaseError(claimed.error());
         return;
     }
-    m_moreDue = claimed->size() == room;
+    m_moreDue = claimed->size() == batch;
     for (const auto &message : std::as_const(*claimed))
         m_waiting.append(Job{message, {}, {}, 0, false});
     if (!claimed->isEmpty())

@@ -79,6 +79,12 @@ public:
 
     WorkerCounters counters() const { return m_counters; }
 
+    // How many messages to claim with room for that many: a whole number of quarters of the
+    // concurrency (all of it when it is under four). The claim is prepared once per batch size,
+    // the size being part of its plan, so a worker keeps a handful of statements however its
+    // messages finish.
+    static int claimSize(int room, int concurrency);
+
 public Q_SLOTS:
     void start();
     void stop(int graceMs = 30'000);
