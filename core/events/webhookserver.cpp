@@ -286,7 +286,7 @@ WebhookServer::Reply WebhookServer::store(const QList<Event> &events, const QStr
     if (!stored) {
         Common::Error e = stored.error();
         if (e.code != u"events.replay")
-            e.retry = Common::Retry::Transient; // the provider retries; nothing was stored
+            e.retry = Common::Retry::Transient; // the provider retries (stored events are known)
         return errorReply(e);
     }
     if (stored->stored > 0)
