@@ -177,7 +177,10 @@ int main(int argc, char *argv[])
                     + QDateTime::fromSecsSinceEpoch(now - 60, Qt::UTC)
                               .toString(Qt::ISODate)
                               .toLatin1()
-                    + '\t' + raw;
+                    + '\t' + raw + '\t'
+                    + (qstrcmp(kind, "click") == 0
+                               ? "https://example.org/landing?i=" + QByteArray::number(i)
+                               : QByteArray("\\N"));
             copyRows += row + '\t' + QByteArray::number(firstId + i) + '\n';
             bareRows += row + '\n';
         }
@@ -248,10 +251,10 @@ int main(int argc, char *argv[])
     // conditions on a machine doing other work too.
     const QString copySql = QStringLiteral(
             "COPY events (source, event_key, type, machine, provider_message_id, recipient, "
-            "occurred_at, raw, message_id) FROM STDIN");
+            "occurred_at, raw, url, message_id) FROM STDIN");
     const QString bareSql = QStringLiteral(
             "COPY events (source, event_key, type, machine, provider_message_id, recipient, "
-            "occurred_at, raw) FROM STDIN");
+            "occurred_at, raw, url) FROM STDIN");
     QList<double> oneRatios, batchRatios, bareRatios;
     std::printf("events: %d per round in batches of %d, %d rounds\n", total, batch, rounds);
     for (int r = 0; r < rounds; ++r) {
