@@ -6,6 +6,7 @@
 #include "events/verifiers.h"
 
 #include <QJsonArray>
+#include <QJsonObject>
 #include <QTest>
 
 using namespace Events;
@@ -44,6 +45,40 @@ private Q_SLOTS:
             QVERIFY(!e.raw.isEmpty());
         }
         QCOMPARE(keys.size(), events->size());
+        // Each event keeps the bytes SendGrid sent for it, and they are the same JSON.
+        const QByteArray body = TestSigning::readData(QStringLiteral("sendgrid-events.json"));
+        const QJsonArray array = QJsonDocument::fromJson(body).array();
+        for (int i = 0; i < events->size(); ++i) {
+            QVERIFY(body.contains(events->at(i).raw));
+            QCOMPARE(QJsonDocument::fromJson(events->at(i).raw).object(), array.at(i).toObject());
+        }
+    }
+
+    void arrayElementsAreCutExactly_data()
+    {
+        QTest::addColumn<QByteArray>("json");
+        QTest::addColumn<QList<QByteArray>>("elements");
+        QTest::newRow("empty") << QByteArray(" [ ] ") << QList<QByteArray>();
+        QTest::newRow("spaced") << QByteArray(" [ {\"a\":1} ,\n\t{\"b\": [2, 3]}\r\n] ")
+                                << QList<QByteArray>{"{\"a\":1}", "{\"b\": [2, 3]}"};
+        QTest::newRow("brackets and quotes in strings")
+                << QByteArray("[{\"s\":\"]},[{\\\"x\"},\"t\",{\"u\":\"\\\\\"}, 12, null]")
+                << QList<QByteArray>{"{\"s\":\"]},[{\\\"x\"}", "\"t\"", "{\"u\":\"\\\\\"}", "12",
+                                     "null"};
+        QTest::newRow("nested arrays")
+                << QByteArray("[[1,[2]],[]]") << QList<QByteArray>{"[1,[2]]", "[]"};
+        QTest::newRow("not an array") << QByteArray("{\"a\":[1]}") << QList<QByteArray>();
+        QTest::newRow("unterminated") << QByteArray("[{\"a\":1}") << QList<QByteArray>();
+    }
+
+    void arrayElementsAreCutExactly()
+    {
+        QFETCH(QByteArray, json);
+        QFETCH(QList<QByteArray>, elements);
+        QList<QByteArray> cut;
+        for (const auto &[begin, end] : jsonArrayElements(json))
+            cut.append(json.mid(begin, end - begin));
+        QCOMPARE(cut, elements);
     }
 
     void malformedBodies_data()

@@ -5,6 +5,7 @@
 #include "db/migrator.h"
 #include "events/eventpoller.h"
 #include "events/eventstore.h"
+#include "events/ingestpool.h"
 #include "testdb.h"
 
 #include <QSignalSpy>
@@ -50,6 +51,7 @@ private Q_SLOTS:
     void machineOpensWithinSecondsOfDelivery();
     void replayTokens();
     void batchIsOneTransaction();
+    void largeBatchOverSeveralConnections();
     void pollerDeliversNewEvents();
 
 private:
@@ -357,6 +359,73 @@ void TestEventStore::batchIsOneTransaction()
     // The connection is usable afterwards.
     QVERIFY(store.ingest({good}));
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events")), 1);
+}
+
+void TestEventStore::largeBatchOverSeveralConnections()
+{
+    QVERIFY(m_db->execScript(QStringLiteral(
+            "INSERT INTO messages (queue_id, recipient, provider_message_id, state, sent_at) "
+            "SELECT (SELECT id FROM queues WHERE name = 'marketing'), 'r' || i || '@example.org', "
+            "'p' || i, 'sent', now() - interval '1 hour' FROM generate_series(0, 599) i")));
+    auto event = [](const QString &key, Type type, int i) {
+        return makeEvent(QStringLiteral("sendgrid"), key, type,
+                         QStringLiteral("r%1@example.org").arg(i), QStringLiteral("p%1").arg(i));
+    };
+    // Three parts of 300: deliveries of messages 0-299, deliveries of 300-599, then opens of
+    // 0-299 (the same messages as the first part) with one delivery of the first part repeated.
+    QList<Event> batch;
+    for (int i = 0; i < 600; ++i)
+        batch.append(event(QStringLiteral("d%1").arg(i), Type::Delivered, i));
+    for (int i = 0; i < 299; ++i)
+        batch.append(event(QStringLiteral("o%1").arg(i), Type::Opened, i));
+    batch.append(event(QStringLiteral("d5"), Type::Delivered, 5));
+
+    const StoreLink::ConnectionFactory open = [info = m_info] { return Db::Connection::open(info); };
+    StoreLink link(open);
+    IngestPool pool(open, 2);
+    auto stored = pool.ingest(link, batch);
+    QVERIFY2(stored, qPrintable(why(stored)));
+    QCOMPARE(stored->received, 900);
+    QCOMPARE(stored->stored, 899);
+    QCOMPARE(stored->duplicates, 1);
+    QCOMPARE(stored->joined, 899);
+    QCOMPARE(stored->lastId, scalar(QStringLiteral("SELECT max(id) FROM events")));
+    // Three transactions, one per part.
+    QCOMPARE(scalar(QStringLiteral("SELECT count(DISTINCT xmin::text) FROM events")), 3);
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE delivery = 'delivered'")),
+             600);
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE opened_at IS NOT NULL")),
+             299);
+    QCOMPARE(scalar(QStringLiteral("SELECT sum(delivered) FROM daily_rollups")), 600);
+    QCOMPARE(scalar(QStringLiteral("SELECT sum(opened) FROM daily_rollups")), 299);
+
+    // The same batch again: nothing new, nothing counted twice.
+    auto again = pool.ingest(link, batch);
+    QVERIFY2(again, qPrintable(why(again)));
+    QCOMPARE(again->stored, 0);
+    QCOMPARE(again->duplicates, 900);
+    QCOMPARE(scalar(QStringLiteral("SELECT sum(delivered) FROM daily_rollups")), 600);
+
+    // A part that fails does not undo the parts that committed; the batch sent again stores
+    // exactly what is missing, and every effect is applied once.
+    QList<Event> clicks;
+    for (int i = 0; i < 600; ++i)
+        clicks.append(event(QStringLiteral("c%1").arg(i), Type::Clicked, i));
+    QList<Event> broken = clicks;
+    broken.last().raw = "{not json";
+    auto failed = pool.ingest(link, broken);
+    QVERIFY(!failed);
+    QCOMPARE(failed.error().code, QStringLiteral("db.query_failed"));
+    const qint64 committed = scalar(QStringLiteral("SELECT count(*) FROM events WHERE type = "
+                                                   "'clicked'"));
+    QVERIFY2(committed > 0 && committed < 600, qPrintable(QString::number(committed)));
+    auto retried = pool.ingest(link, clicks);
+    QVERIFY2(retried, qPrintable(why(retried)));
+    QCOMPARE(retried->stored, 600 - committed);
+    QCOMPARE(retried->duplicates, committed);
+    QCOMPARE(scalar(QStringLiteral("SELECT sum(clicked) FROM daily_rollups")), 600);
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE clicked_at IS NOT NULL")),
+             600);
 }
 
 void TestEventStore::pollerDeliversNewEvents()

@@ -621,11 +621,13 @@ void TestWebhookServer::unsubscribe()
 
 void TestWebhookServer::databaseRestartMidRequest()
 {
-    const QByteArray first = sendGridBatch(50, QStringLiteral("a"));
-    QCOMPARE(postSendGrid(first).status, 200); // the server now holds an open connection
+    // Batches large enough to be stored over two connections, both lost with the server.
+    const QByteArray first = sendGridBatch(600, QStringLiteral("a"));
+    QCOMPARE(postSendGrid(first).status, 200); // the server now holds open connections
+    QCOMPARE(scalar(QStringLiteral("SELECT count(DISTINCT xmin::text) FROM events")), 2);
     QVERIFY(pgCtl({QStringLiteral("-m"), QStringLiteral("fast"), QStringLiteral("-w"),
                    QStringLiteral("stop")}));
-    const QByteArray second = sendGridBatch(50, QStringLiteral("b"));
+    const QByteArray second = sendGridBatch(600, QStringLiteral("b"));
     QElapsedTimer timer;
     timer.start();
     const HttpReply down = postSendGrid(second);
@@ -650,12 +652,12 @@ void TestWebhookServer::databaseRestartMidRequest()
     auto again = Db::Connection::open(m_info);
     QVERIFY2(again, qPrintable(why(again)));
     m_db = std::move(*again);
-    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events")), 50);
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events")), 600);
     // The provider retries: accepted, and the first batch sent again is not counted twice.
     QCOMPARE(postSendGrid(second).status, 200);
     QCOMPARE(postSendGrid(first).status, 200);
-    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events")), 100);
-    QCOMPARE(scalar(QStringLiteral("SELECT sum(delivered) FROM daily_rollups")), 100);
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM events")), 1200);
+    QCOMPARE(scalar(QStringLiteral("SELECT sum(delivered) FROM daily_rollups")), 1200);
 }
 
 void TestWebhookServer::ctlWebhooksAndEvents()

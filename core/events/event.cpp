@@ -89,4 +89,52 @@ Common::Result<QJsonDocument> parseJson(const QString &provider, const QByteArra
     return doc;
 }
 
+QList<std::pair<qsizetype, qsizetype>> jsonArrayElements(const QByteArray &json)
+{
+    QList<std::pair<qsizetype, qsizetype>> elements;
+    const char *const data = json.constData();
+    const qsizetype size = json.size();
+    auto isSpace = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    qsizetype i = 0;
+    while (i < size && isSpace(data[i]))
+        ++i;
+    if (i == size || data[i] != '[')
+        return {};
+    ++i;
+    int depth = 0;
+    qsizetype begin = -1;
+    qsizetype last = -1; // the last byte of the current element that is not white space
+    for (; i < size; ++i) {
+        const char c = data[i];
+        if (c == '"') {
+            if (begin < 0)
+                begin = i;
+            for (++i; i < size && data[i] != '"'; ++i) {
+                if (data[i] == '\\')
+                    ++i;
+            }
+            last = i;
+            continue;
+        }
+        if (isSpace(c))
+            continue;
+        if (depth == 0 && (c == ',' || c == ']')) {
+            if (begin >= 0)
+                elements.append({begin, last + 1});
+            begin = -1;
+            if (c == ']')
+                return elements;
+            continue;
+        }
+        if (begin < 0)
+            begin = i;
+        if (c == '{' || c == '[')
+            ++depth;
+        else if (c == '}' || c == ']')
+            --depth;
+        last = i;
+    }
+    return {};
+}
+
 } // namespace Events

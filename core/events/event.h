@@ -9,6 +9,8 @@
 #include <QMetaType>
 #include <QString>
 
+#include <utility>
+
 namespace Events {
 
 // One taxonomy for every provider and for our own tracking endpoints.
@@ -62,6 +64,11 @@ Common::Error malformed(const QString &provider, const QString &what);
 
 // A webhook body as JSON, or malformed() saying where the JSON breaks.
 Common::Result<QJsonDocument> parseJson(const QString &provider, const QByteArray &body);
+
+// Where each element of a top-level JSON array lies in its text: [begin, end) byte offsets, in
+// order. For text that parseJson() has accepted as an array; for anything else the result is
+// empty. Lets a parser keep each element's bytes exactly as the provider sent them.
+QList<std::pair<qsizetype, qsizetype>> jsonArrayElements(const QByteArray &json);
 
 } // namespace Events
 

@@ -12,11 +12,12 @@ const QString source = QStringLiteral("sendgrid");
 
 // SendGrid's event names, mapped to ours.
 // https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/event#event-objects
-Event fromSendGrid(const QJsonObject &o)
+// raw: the event's bytes as SendGrid sent them.
+Event fromSendGrid(const QJsonObject &o, QByteArray raw)
 {
     Event e;
     e.source = source;
-    e.raw = Json::compact(o);
+    e.raw = std::move(raw);
     const QString name = Json::str(o, "event");
     e.recipient = Json::str(o, "email").trimmed().toLower();
     e.providerMessageId = normaliseMessageId(Json::str(o, "sg_message_id"), source);
@@ -60,10 +61,13 @@ Event fromSendGrid(const QJsonObject &o)
     e.eventKey = Json::str(o, "sg_event_id");
     if (!e.eventKey.isEmpty())
         e.eventKey = name + u':' + e.eventKey;
+    // (The hash is of the compact form, not of the bytes received, so that the key does not
+    // depend on how the JSON was spaced.)
     if (e.eventKey.isEmpty()) {
         e.eventKey = QStringLiteral("sha256:")
                 + QString::fromLatin1(
-                             QCryptographicHash::hash(e.raw, QCryptographicHash::Sha256).toHex());
+                             QCryptographicHash::hash(Json::compact(o), QCryptographicHash::Sha256)
+                                     .toHex());
     }
     return e;
 }
@@ -80,12 +84,19 @@ Common::Result<QList<Event>> parseSendGrid(const QByteArray &body)
         return Common::fail(malformed(source, QStringLiteral("expected a JSON array of events")));
     QList<Event> events;
     const QJsonArray array = doc.array();
+    // Each event is stored as the bytes SendGrid sent, cut from the body, rather than written
+    // out again from the parsed document: that took half the time of parsing a batch.
+    const auto elements = jsonArrayElements(body);
+    if (elements.size() != array.size())
+        return Common::fail(malformed(source, QStringLiteral("the array cannot be split")));
     events.reserve(array.size());
-    for (const QJsonValue &v : array) {
+    for (qsizetype i = 0; i < array.size(); ++i) {
+        const QJsonValue v = array.at(i);
         if (!v.isObject())
             return Common::fail(
                     malformed(source, QStringLiteral("an array element is not an object")));
-        Event e = fromSendGrid(v.toObject());
+        const auto [begin, end] = elements.at(i);
+        Event e = fromSendGrid(v.toObject(), body.sliced(begin, end - begin));
         if (!e.occurredAt.isValid())
             return Common::fail(
                     malformed(source, QStringLiteral("an event without a valid timestamp")));

@@ -3,6 +3,7 @@
 #include "common/logging.h"
 #include "db/connection.h"
 #include "eventstore.h"
+#include "ingestpool.h"
 #include "parsers.h"
 #include "tracking/tracking.h"
 #include "verifiers.h"
@@ -132,6 +133,11 @@ QByteArray WebhookServer::Request::header(const QByteArray &name) const
 WebhookServer::WebhookServer(Options options, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
+    , m_link(std::make_unique<StoreLink>(m_options.openConnection))
+    , m_pool(std::make_unique<IngestPool>(m_options.openConnection,
+                                          m_options.openConnection
+                                                  ? qMax(0, m_options.ingestConnections - 1)
+                                                  : 0))
 {
     if (!m_options.fetchCertificate) {
         m_options.fetchCertificate = [](const QUrl &url) -> Common::Result<QByteArray> {
@@ -185,35 +191,12 @@ Common::Result<quint16> WebhookServer::listen(const QHostAddress &address, quint
 
 Db::Connection *WebhookServer::connection(Common::Error *error)
 {
-    if (m_connection && !m_connection->isAlive()) {
-        m_store.reset();
-        m_connection.reset();
-    }
-    if (!m_connection) {
-        if (!m_options.openConnection) {
-            *error = Common::makeError(QStringLiteral("events.no_database"),
-                                       QStringLiteral("No database configured."), {},
-                                       Common::Retry::Transient);
-            return nullptr;
-        }
-        auto opened = m_options.openConnection();
-        if (!opened) {
-            *error = opened.error();
-            error->retry = Common::Retry::Transient;
-            return nullptr;
-        }
-        m_connection = std::move(*opened);
-        m_store = std::make_unique<EventStore>(*m_connection);
-    }
-    return m_connection.get();
+    return m_link->connection(error);
 }
 
 void WebhookServer::dropConnectionIf(const Common::Error &error)
 {
-    if (m_connection && (error.isTransient() || !m_connection->isAlive())) {
-        m_store.reset();
-        m_connection.reset();
-    }
+    m_link->dropIf(error);
 }
 
 Common::Result<QByteArray> WebhookServer::secret(const QString &provider, const QString &name,
@@ -287,15 +270,23 @@ WebhookServer::Reply WebhookServer::errorReply(const Common::Error &error)
 
 WebhookServer::Reply WebhookServer::store(const QList<Event> &events, const QString &replayToken)
 {
-    Common::Error error;
-    if (!connection(&error))
-        return errorReply(error);
-    auto stored = m_store->ingest(events, IngestOptions{replayToken});
+    Common::Result<IngestResult> stored;
+    if (replayToken.isEmpty()) {
+        stored = m_pool->ingest(*m_link, events);
+    } else {
+        // (The replay token and the events go in one transaction.)
+        Common::Error error;
+        EventStore *store = m_link->store(&error);
+        if (!store)
+            return errorReply(error);
+        stored = store->ingest(events, IngestOptions{replayToken});
+        if (!stored)
+            dropConnectionIf(stored.error());
+    }
     if (!stored) {
-        dropConnectionIf(stored.error());
         Common::Error e = stored.error();
         if (e.code != u"events.replay")
-            e.retry = Common::Retry::Transient; // the provider retries; nothing was stored
+            e.retry = Common::Retry::Transient; // the provider retries (stored events are known)
         return errorReply(e);
     }
     if (stored->stored > 0)

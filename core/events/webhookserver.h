@@ -25,7 +25,8 @@ class Connection;
 
 namespace Events {
 
-class EventStore;
+class IngestPool;
+class StoreLink;
 
 // The HTTP server of postdeskd --listen: provider webhooks and our tracking endpoints.
 //   POST /webhooks/sendgrid   ECDSA signature (X-Twilio-Email-Event-Webhook-Signature/-Timestamp)
@@ -43,7 +44,8 @@ class EventStore;
 //
 // The server works on the thread it lives on, with a database connection of its own that it opens
 // on first use and again after the link is lost (each request waits at most for one connection
-// attempt and one transaction).
+// attempt and one transaction). A large batch of events is stored over that connection and
+// Options::ingestConnections - 1 more, on threads of their own, side by side.
 class WebhookServer final : public QObject
 {
     Q_OBJECT
@@ -63,6 +65,9 @@ public:
         CertificateFetcher fetchCertificate;
         // Asks for SNS SubscribeURL (default: HTTPS GET, not waited for).
         std::function<void(const QUrl &)> confirmSubscription;
+        // How many database connections a large batch of events is stored over at once, each
+        // part in its own transaction (see IngestPool).
+        int ingestConnections = 2;
     };
 
     struct Request
@@ -116,8 +121,8 @@ private:
 
     Options m_options;
     std::unique_ptr<QAbstractHttpServer> m_http;
-    std::unique_ptr<Db::Connection> m_connection;
-    std::unique_ptr<EventStore> m_store;
+    std::unique_ptr<StoreLink> m_link;
+    std::unique_ptr<IngestPool> m_pool;
     struct Cached
     {
         QByteArray value;

@@ -1,7 +1,8 @@
 // Event ingest throughput: signed SendGrid batches of BATCH events POSTed over one HTTP keep-alive
 // connection to the webhook server (on its own thread), measured as events committed per second,
-// side by side with a raw COPY of the same rows into the same events table.
-//   postdesk_eventbench CONNINFO [EVENTS] [BATCH]
+// side by side with a raw COPY of the same rows into the same events table, in ROUNDS rounds of
+// EVENTS events each (the median ratio is the result).
+//   postdesk_eventbench CONNINFO [EVENTS] [BATCH] [ROUNDS]
 #include "db/connection.h"
 #include "db/migrator.h"
 #include "events/webhooksecretrepository.h"
@@ -18,6 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace {
@@ -68,9 +70,11 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     const QStringList args = app.arguments();
     if (args.size() < 2)
-        return fail(QStringLiteral("usage: postdesk_eventbench CONNINFO [EVENTS] [BATCH]"));
+        return fail(
+                QStringLiteral("usage: postdesk_eventbench CONNINFO [EVENTS] [BATCH] [ROUNDS]"));
     const int total = args.value(2, QStringLiteral("50000")).toInt();
     const int batch = args.value(3, QStringLiteral("1000")).toInt();
+    const int rounds = qMax(1, args.value(4, QStringLiteral("3")).toInt());
     auto info = Db::ConnectionInfo::parse(args.at(1));
     if (!info)
         return fail(info.error().toString());
@@ -86,10 +90,11 @@ int main(int argc, char *argv[])
 
     // One message per event's recipient, so that every event is joined, and sent the way the
     // send workers do it (pending, then updated to sent), then vacuumed as autovacuum would: the
-    // table is in the shape events find it in production, not freshly loaded.
+    // table is in the shape events find it in production, not freshly loaded. Each round has
+    // messages of its own, which no earlier round has touched.
     {
         QByteArray copy;
-        for (int i = 0; i < total; ++i)
+        for (int i = 0; i < total * rounds; ++i)
             copy += "1\tpending\tr" + QByteArray::number(i) + "@example.org\n";
         if (auto ok = db.copyIn(QStringLiteral("COPY messages (queue_id, state, recipient) FROM "
                                                "STDIN"),
@@ -105,6 +110,8 @@ int main(int argc, char *argv[])
             return fail(ok.error().toString());
         db.execScript(QStringLiteral("VACUUM ANALYZE messages"));
     }
+    // The messages were written in recipient order: r<i> has id firstId + i.
+    const qint64 firstId = db.exec(QStringLiteral("SELECT min(id) FROM messages"))->toInt(0, 0);
 
     // This host's key, and the SendGrid verification key sealed to it.
     auto hostKey = Secrets::KeyPair::generate();
@@ -124,11 +131,22 @@ int main(int argc, char *argv[])
     {
         QByteArray body, timestamp, signature;
     };
-    QList<Post> posts;
-    QByteArray copyRows;
-    for (int start = 0; start < total; start += batch) {
+    // The COPY rows are the rows the server stores, the message each event is joined to
+    // included (so COPY checks the same foreign key), and once more without it.
+    struct Round
+    {
+        QList<Post> posts;
+        QByteArray copyRows, bareRows;
+    };
+    QList<Round> work(rounds);
+    for (int start = 0; start < total * rounds;
+         start = qMin((start / total + 1) * total, start + batch)) {
+        QList<Post> &posts = work[start / total].posts;
+        QByteArray &copyRows = work[start / total].copyRows;
+        QByteArray &bareRows = work[start / total].bareRows;
+        const int end = qMin((start / total + 1) * total, start + batch);
         QByteArray body = "[";
-        for (int i = start; i < qMin(total, start + batch); ++i) {
+        for (int i = start; i < end; ++i) {
             if (i > start)
                 body += ',';
             const char *kind = kinds[i % 10];
@@ -153,13 +171,18 @@ int main(int argc, char *argv[])
                                                                : "delivered";
             QByteArray raw = e;
             raw.replace("\\", "\\\\");
-            copyRows += "sendgrid\t" + QByteArray(kind) + ":ev" + QByteArray::number(i) + '\t'
-                    + type + "\tf\tbench" + QByteArray::number(i) + "\tr" + QByteArray::number(i)
-                    + "@example.org\t"
+            const QByteArray row = "sendgrid\t" + QByteArray(kind) + ":ev" + QByteArray::number(i)
+                    + '\t' + type + "\tf\tbench" + QByteArray::number(i) + "\tr"
+                    + QByteArray::number(i) + "@example.org\t"
                     + QDateTime::fromSecsSinceEpoch(now - 60, Qt::UTC)
                               .toString(Qt::ISODate)
                               .toLatin1()
-                    + '\t' + raw + '\n';
+                    + '\t' + raw + '\t'
+                    + (qstrcmp(kind, "click") == 0
+                               ? "https://example.org/landing?i=" + QByteArray::number(i)
+                               : QByteArray("\\N"));
+            copyRows += row + '\t' + QByteArray::number(firstId + i) + '\n';
+            bareRows += row + '\n';
         }
         body += ']';
         const QByteArray ts = QByteArray::number(now);
@@ -222,86 +245,87 @@ int main(int argc, char *argv[])
     // Warm up the connection and the secret cache with a batch of nothing new.
     post({"[]", QByteArray::number(now), signer.sign(QByteArray::number(now) + "[]")});
 
-    QElapsedTimer timer;
-    timer.start();
-    for (const Post &p : std::as_const(posts)) {
-        if (const int status = post(p); status != 200)
-            return fail(QStringLiteral("HTTP status %1").arg(status));
-    }
-    const double httpSeconds = timer.nsecsElapsed() / 1e9;
-    auto count = db.exec(QStringLiteral("SELECT count(*), count(message_id) FROM events"));
-    const qint64 stored = count->toInt(0, 0);
-    const qint64 joined = count->toInt(0, 1);
+    // Each round: the webhook server, then raw COPY of the same rows into the same table (one
+    // COPY, one COPY per batch, and one COPY of the rows without their message), each on an empty
+    // events table, one right after the other, so that both sides of a ratio meet the same
+    // conditions on a machine doing other work too.
+    const QString copySql = QStringLiteral(
+            "COPY events (source, event_key, type, machine, provider_message_id, recipient, "
+            "occurred_at, raw, url, message_id) FROM STDIN");
+    const QString bareSql = QStringLiteral(
+            "COPY events (source, event_key, type, machine, provider_message_id, recipient, "
+            "occurred_at, raw, url) FROM STDIN");
+    QList<double> oneRatios, batchRatios, bareRatios;
+    std::printf("events: %d per round in batches of %d, %d rounds\n", total, batch, rounds);
+    for (int r = 0; r < rounds; ++r) {
+        db.execScript(QStringLiteral("TRUNCATE events, daily_rollups"));
+        QElapsedTimer timer;
+        timer.start();
+        for (const Post &p : std::as_const(work.at(r).posts)) {
+            if (const int status = post(p); status != 200)
+                return fail(QStringLiteral("HTTP status %1").arg(status));
+        }
+        const double httpSeconds = timer.nsecsElapsed() / 1e9;
+        auto count = db.exec(QStringLiteral("SELECT count(*), count(message_id) FROM events"));
+        const qint64 stored = count->toInt(0, 0);
+        const qint64 joined = count->toInt(0, 1);
+        if (stored != total || joined != total)
+            return fail(QStringLiteral("round %1: %2 of %3 events stored, %4 joined")
+                                .arg(r + 1)
+                                .arg(stored)
+                                .arg(total)
+                                .arg(joined));
 
-    // The same requests handed to the server directly, without HTTP around them (on a fresh
-    // table and fresh messages): how much of the time is HTTP.
-    db.execScript(QStringLiteral("TRUNCATE events, daily_rollups; UPDATE messages SET delivery = "
-                                 "NULL, delivered_at = NULL, opened_at = NULL, clicked_at = NULL"));
-    db.execScript(QStringLiteral("VACUUM ANALYZE messages"));
-    double directSeconds = 0;
-    QMetaObject::invokeMethod(
-            &context,
-            [&] {
-                QElapsedTimer direct;
-                direct.start();
-                for (const Post &p : std::as_const(posts)) {
-                    Events::WebhookServer::Request r;
-                    r.method = "POST";
-                    r.path = QStringLiteral("/webhooks/sendgrid");
-                    r.headers = {{"X-Twilio-Email-Event-Webhook-Signature", p.signature},
-                                 {"X-Twilio-Email-Event-Webhook-Timestamp", p.timestamp}};
-                    r.body = p.body;
-                    if (server->handle(r).status != 200)
-                        return;
-                }
-                directSeconds = direct.nsecsElapsed() / 1e9;
-            },
-            Qt::BlockingQueuedConnection);
+        db.execScript(QStringLiteral("TRUNCATE events"));
+        timer.restart();
+        if (auto ok = db.copyIn(copySql, work.at(r).copyRows); !ok)
+            return fail(ok.error().toString());
+        const double copySeconds = timer.nsecsElapsed() / 1e9;
+        db.execScript(QStringLiteral("TRUNCATE events"));
+        const QList<QByteArray> lines = work.at(r).copyRows.split('\n');
+        timer.restart();
+        for (qsizetype i = 0; i < lines.size(); i += batch) {
+            QByteArray chunk;
+            for (qsizetype j = i; j < qMin(lines.size(), i + batch); ++j)
+                if (!lines.at(j).isEmpty())
+                    chunk += lines.at(j) + '\n';
+            if (!chunk.isEmpty() && !db.copyIn(copySql, chunk))
+                return fail(QStringLiteral("COPY failed"));
+        }
+        const double copyBatchSeconds = timer.nsecsElapsed() / 1e9;
+        db.execScript(QStringLiteral("TRUNCATE events"));
+        timer.restart();
+        if (auto ok = db.copyIn(bareSql, work.at(r).bareRows); !ok)
+            return fail(ok.error().toString());
+        const double bareSeconds = timer.nsecsElapsed() / 1e9;
+
+        const double httpRate = total / httpSeconds;
+        const double copyRate = total / copySeconds;
+        const double copyBatchRate = total / copyBatchSeconds;
+        const double bareRate = total / bareSeconds;
+        oneRatios.append(httpRate / copyRate);
+        batchRatios.append(httpRate / copyBatchRate);
+        bareRatios.append(httpRate / bareRate);
+        std::printf("round %d: webhook server (HTTP keep-alive, verify, parse, store + effects + "
+                    "rollups) %6.0f events/s\n"
+                    "         raw COPY %6.0f, COPY per batch %6.0f, COPY without message_id %6.0f; "
+                    "ratios %.2fx, %.2fx, %.2fx\n",
+                    r + 1, httpRate, copyRate, copyBatchRate, bareRate, oneRatios.last(),
+                    batchRatios.last(), bareRatios.last());
+        std::fflush(stdout);
+    }
     QMetaObject::invokeMethod(
             &context, [&] { delete server; }, Qt::BlockingQueuedConnection);
     serverThread.quit();
     serverThread.wait();
 
-    // Raw COPY of the same rows into the same table: one COPY, and one COPY per batch.
-    const QString copySql = QStringLiteral(
-            "COPY events (source, event_key, type, machine, provider_message_id, recipient, "
-            "occurred_at, raw) FROM STDIN");
-    db.execScript(QStringLiteral("TRUNCATE events"));
-    timer.restart();
-    if (auto ok = db.copyIn(copySql, copyRows); !ok)
-        return fail(ok.error().toString());
-    const double copySeconds = timer.nsecsElapsed() / 1e9;
-    db.execScript(QStringLiteral("TRUNCATE events"));
-    const QList<QByteArray> lines = copyRows.split('\n');
-    timer.restart();
-    for (qsizetype i = 0; i < lines.size(); i += batch) {
-        QByteArray chunk;
-        for (qsizetype j = i; j < qMin(lines.size(), i + batch); ++j)
-            if (!lines.at(j).isEmpty())
-                chunk += lines.at(j) + '\n';
-        if (!chunk.isEmpty() && !db.copyIn(copySql, chunk))
-            return fail(QStringLiteral("COPY failed"));
-    }
-    const double copyBatchSeconds = timer.nsecsElapsed() / 1e9;
-
-    const double httpRate = stored / httpSeconds;
-    const double copyRate = total / copySeconds;
-    const double copyBatchRate = total / copyBatchSeconds;
-    std::printf("events: %d in batches of %d (%lld stored, %lld joined to messages)\n", total,
-                batch, stored, joined);
-    std::printf("webhook server (HTTP keep-alive, verify, parse, store + effects + rollups): "
-                "%10.0f events/s\n",
-                httpRate);
-    std::printf("the same requests without HTTP (verify, parse, store + effects + rollups): %10.0f "
-                "events/s\n",
-                directSeconds > 0 ? total / directSeconds : 0.0);
-    std::printf("raw COPY into events, one COPY:                                            %10.0f "
-                "events/s\n",
-                copyRate);
-    std::printf("raw COPY into events, one COPY per batch:                                  %10.0f "
-                "events/s\n",
-                copyBatchRate);
-    std::printf("ratio: %.2fx one COPY, %.2fx COPY per batch (goal >= 0.3x)\n", httpRate / copyRate,
-                httpRate / copyBatchRate);
-    return stored == total ? 0 : 1;
+    auto median = [](QList<double> values) {
+        std::sort(values.begin(), values.end());
+        const qsizetype n = values.size();
+        return n % 2 ? values.at(n / 2) : (values.at(n / 2 - 1) + values.at(n / 2)) / 2;
+    };
+    std::printf("ratio, median of %d rounds: %.2fx one COPY (goal >= 0.3x), %.2fx COPY per batch, "
+                "%.2fx COPY without message_id\n",
+                rounds, median(oneRatios), median(batchRatios), median(bareRatios));
+    return 0;
 }
