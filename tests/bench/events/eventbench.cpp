@@ -22,6 +22,10 @@
 #include <algorithm>
 #include <cstdio>
 
+#ifdef __GLIBC__
+#    include <malloc.h>
+#endif
+
 namespace {
 
 int fail(const QString &what)
@@ -67,6 +71,9 @@ const char *kinds[] = {"delivered", "delivered", "delivered", "delivered", "deli
 
 int main(int argc, char *argv[])
 {
+#ifdef __GLIBC__
+    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024); // as postdeskd, which runs the server, does
+#endif
     QCoreApplication app(argc, argv);
     const QStringList args = app.arguments();
     if (args.size() < 2)
