@@ -585,4 +585,11 @@ int Connection::backendPid() const
     return PQbackendPID(m_conn);
 }
 
+bool isConflict(const Common::Error &error)
+{
+    // (Query errors carry "SQLSTATE: message" in their detail.)
+    return error.code == u"db.query_failed"
+            && (error.detail.startsWith(u"40P01") || error.detail.startsWith(u"40001"));
+}
+
 } // namespace Db

@@ -120,4 +120,8 @@ private:
 // Quotes a text[] literal for a parameter: {"a","b\"c"}.
 QString textArrayLiteral(const QStringList &values);
 
+// Whether a statement failed on a deadlock or a serialization failure (SQLSTATE 40P01, 40001):
+// the database is fine, the transaction met another one and can simply run again.
+bool isConflict(const Common::Error &error);
+
 } // namespace Db

@@ -38,9 +38,16 @@ Db::Connection *StoreLink::connection(Common::Error *error)
     return m_connection.get();
 }
 
-EventStore *StoreLink::store(Common::Error *error)
+Common::Result<IngestResult> StoreLink::ingest(const QList<Event> &events,
+                                               const IngestOptions &options)
 {
-    return connection(error) ? m_store.get() : nullptr;
+    Common::Error error;
+    if (!connection(&error))
+        return Common::fail(error);
+    auto stored = m_store->ingest(events, options);
+    if (!stored)
+        dropIf(stored.error());
+    return stored;
 }
 
 void StoreLink::dropIf(const Common::Error &error)
@@ -54,29 +61,6 @@ void StoreLink::close()
     m_store.reset();
     m_connection.reset();
 }
-
-namespace {
-
-Common::Result<IngestResult> ingestOn(StoreLink &link, const QList<Event> &events)
-{
-    Common::Error error;
-    EventStore *store = link.store(&error);
-    if (!store)
-        return Common::fail(error);
-    auto stored = store->ingest(events);
-    if (!stored)
-        link.dropIf(stored.error());
-    return stored;
-}
-
-// A deadlock or serialization failure: the database is fine, the transaction met another one.
-bool isConflict(const Common::Error &error)
-{
-    return error.code == u"db.query_failed"
-            && (error.detail.startsWith(u"40P01") || error.detail.startsWith(u"40001"));
-}
-
-} // namespace
 
 // A thread with a connection of its own. The link is used on that thread only.
 struct IngestPool::Lane
@@ -108,12 +92,14 @@ IngestPool::IngestPool(StoreLink::ConnectionFactory open, int extraConnections)
 
 IngestPool::~IngestPool() = default;
 
-Common::Result<IngestResult> IngestPool::ingest(StoreLink &local, const QList<Event> &events)
+Common::Result<IngestResult> IngestPool::ingest(StoreLink &local, const QList<Event> &events,
+                                                const IngestOptions &options)
 {
-    const qsizetype parts = qBound<qsizetype>(1, events.size() / minimumPart,
-                                              qsizetype(m_lanes.size()) + 1);
+    const qsizetype parts = options.replayToken.isEmpty()
+            ? qBound<qsizetype>(1, events.size() / minimumPart, qsizetype(m_lanes.size()) + 1)
+            : 1;
     if (parts == 1)
-        return ingestOn(local, events);
+        return local.ingest(events, options);
 
     QList<QList<Event>> split;
     for (qsizetype p = 0; p < parts; ++p) {
@@ -127,11 +113,11 @@ Common::Result<IngestResult> IngestPool::ingest(StoreLink &local, const QList<Ev
     for (qsizetype p = 1; p < parts; ++p) {
         Lane *lane = m_lanes.at(size_t(p - 1)).get();
         QMetaObject::invokeMethod(&lane->context, [lane, &split, &results, &done, p] {
-            results[size_t(p)] = ingestOn(lane->link, split.at(p));
+            results[size_t(p)] = lane->link.ingest(split.at(p));
             done.release();
         });
     }
-    results[0] = ingestOn(local, split.at(0));
+    results[0] = local.ingest(split.at(0));
     done.acquire(int(parts - 1));
 
     IngestResult total;
@@ -140,8 +126,8 @@ Common::Result<IngestResult> IngestPool::ingest(StoreLink &local, const QList<Ev
         Common::Result<IngestResult> &result = *results[size_t(p)];
         // Parts that met each other in a lock cycle (possible when one event is repeated in two
         // parts) are stored again one at a time.
-        if (!result && isConflict(result.error()))
-            result = ingestOn(local, split.at(p));
+        if (!result && Db::isConflict(result.error()))
+            result = local.ingest(split.at(p));
         if (!result) {
             if (!firstError)
                 firstError = result.error();

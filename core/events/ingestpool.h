@@ -24,7 +24,10 @@ public:
 
     // The connection, or nullptr with error set (transient) when the database is unavailable.
     Db::Connection *connection(Common::Error *error);
-    EventStore *store(Common::Error *error);
+    // Stores events, opening the connection when needed and forgetting it after an error that
+    // lost it.
+    Common::Result<IngestResult> ingest(const QList<Event> &events,
+                                        const IngestOptions &options = {});
     // Forgets the connection after an error that lost it (it is opened again when next needed).
     void dropIf(const Common::Error &error);
     void close();
@@ -45,7 +48,8 @@ private:
 // whole batch again, and the events already stored are recognised by their keys (stored once,
 // their effects applied once). Parts lock the rows they share (messages, rollups, suppressions)
 // in key order, so they wait for each other rather than deadlock; a part that fails on a deadlock
-// or serialization conflict all the same is stored again once, on its own.
+// or serialization conflict all the same is stored again once, on its own. A batch with a replay
+// token is never cut: the token and the events go in one transaction.
 class IngestPool
 {
 public:
@@ -57,7 +61,8 @@ public:
     // Batches smaller than this many events per connection are not cut.
     static constexpr int minimumPart = 250;
 
-    Common::Result<IngestResult> ingest(StoreLink &local, const QList<Event> &events);
+    Common::Result<IngestResult> ingest(StoreLink &local, const QList<Event> &events,
+                                        const IngestOptions &options = {});
 
 private:
     struct Lane;

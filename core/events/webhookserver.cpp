@@ -270,19 +270,7 @@ WebhookServer::Reply WebhookServer::errorReply(const Common::Error &error)
 
 WebhookServer::Reply WebhookServer::store(const QList<Event> &events, const QString &replayToken)
 {
-    Common::Result<IngestResult> stored;
-    if (replayToken.isEmpty()) {
-        stored = m_pool->ingest(*m_link, events);
-    } else {
-        // (The replay token and the events go in one transaction.)
-        Common::Error error;
-        EventStore *store = m_link->store(&error);
-        if (!store)
-            return errorReply(error);
-        stored = store->ingest(events, IngestOptions{replayToken});
-        if (!stored)
-            dropConnectionIf(stored.error());
-    }
+    auto stored = m_pool->ingest(*m_link, events, IngestOptions{replayToken});
     if (!stored) {
         Common::Error e = stored.error();
         if (e.code != u"events.replay")
