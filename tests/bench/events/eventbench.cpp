@@ -147,12 +147,13 @@ int main(int argc, char *argv[])
     {
         QList<Post> posts;
         QByteArray copyRows, bareRows;
+        QList<QByteArray> copyBatches; // copyRows, one piece per posted batch
     };
     QList<Round> work(sets);
     for (int start = 0; start < total * sets;
          start = qMin((start / total + 1) * total, start + batch)) {
         QList<Post> &posts = work[start / total].posts;
-        QByteArray &copyRows = work[start / total].copyRows;
+        QByteArray copyRows;
         QByteArray &bareRows = work[start / total].bareRows;
         const int end = qMin((start / total + 1) * total, start + batch);
         QByteArray body = "[";
@@ -197,6 +198,8 @@ int main(int argc, char *argv[])
         body += ']';
         const QByteArray ts = QByteArray::number(now);
         posts.append({body, ts, signer.sign(ts + body)});
+        work[start / total].copyRows += copyRows;
+        work[start / total].copyBatches.append(copyRows);
     }
 
     // The server on its own thread, with its own connection.
@@ -265,6 +268,19 @@ int main(int argc, char *argv[])
     const QString bareSql = QStringLiteral(
             "COPY events (source, event_key, type, machine, provider_message_id, recipient, "
             "occurred_at, raw, url) FROM STDIN");
+    // Seconds to COPY the chunks into an emptied events table, one COPY each; -1 on failure.
+    auto timedCopy = [&db](const QString &sql, const QList<QByteArray> &chunks) {
+        db.execScript(QStringLiteral("TRUNCATE events"));
+        QElapsedTimer timer;
+        timer.start();
+        for (const QByteArray &chunk : chunks) {
+            if (auto ok = db.copyIn(sql, chunk); !ok) {
+                fail(ok.error().toString());
+                return -1.0;
+            }
+        }
+        return timer.nsecsElapsed() / 1e9;
+    };
     QList<double> oneRatios, batchRatios, bareRatios;
     std::printf("events: %d per round in batches of %d, %d rounds\n", total, batch, rounds);
     for (int r = 0; r < sets; ++r) {
@@ -286,28 +302,11 @@ int main(int argc, char *argv[])
                                 .arg(total)
                                 .arg(joined));
 
-        db.execScript(QStringLiteral("TRUNCATE events"));
-        timer.restart();
-        if (auto ok = db.copyIn(copySql, work.at(r).copyRows); !ok)
-            return fail(ok.error().toString());
-        const double copySeconds = timer.nsecsElapsed() / 1e9;
-        db.execScript(QStringLiteral("TRUNCATE events"));
-        const QList<QByteArray> lines = work.at(r).copyRows.split('\n');
-        timer.restart();
-        for (qsizetype i = 0; i < lines.size(); i += batch) {
-            QByteArray chunk;
-            for (qsizetype j = i; j < qMin(lines.size(), i + batch); ++j)
-                if (!lines.at(j).isEmpty())
-                    chunk += lines.at(j) + '\n';
-            if (!chunk.isEmpty() && !db.copyIn(copySql, chunk))
-                return fail(QStringLiteral("COPY failed"));
-        }
-        const double copyBatchSeconds = timer.nsecsElapsed() / 1e9;
-        db.execScript(QStringLiteral("TRUNCATE events"));
-        timer.restart();
-        if (auto ok = db.copyIn(bareSql, work.at(r).bareRows); !ok)
-            return fail(ok.error().toString());
-        const double bareSeconds = timer.nsecsElapsed() / 1e9;
+        const double copySeconds = timedCopy(copySql, {work.at(r).copyRows});
+        const double copyBatchSeconds = timedCopy(copySql, work.at(r).copyBatches);
+        const double bareSeconds = timedCopy(bareSql, {work.at(r).bareRows});
+        if (copySeconds < 0 || copyBatchSeconds < 0 || bareSeconds < 0)
+            return 1;
 
         const double httpRate = total / httpSeconds;
         const double copyRate = total / copySeconds;
