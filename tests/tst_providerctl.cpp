@@ -188,9 +188,14 @@ void TestProviderCtl::addListSetRemove()
     QVERIFY2(add.exitCode == 0, qPrintable(add.all()));
     QVERIFY2(add.out.contains(u"password"_qs) && add.out.contains(u"dkim_key"_qs),
              qPrintable(add.out));
+    QVERIFY2(!add.out.contains(u"no default sender"_qs), qPrintable(add.out));
     const Run second = ctl({u"provider"_qs, u"add"_qs, u"inbox"_qs, u"--via"_qs, u"sandbox:"_qs,
                             u"--disabled"_qs});
     QVERIFY2(second.exitCode == 0, qPrintable(second.all()));
+    // Without a sender, the message that would have been sent through it is dead: say so now.
+    QVERIFY2(second.out.contains(u"no default sender"_qs)
+                     && second.out.contains(u"provider set inbox --from ADDRESS"_qs),
+             qPrintable(second.out));
     const Run again = ctl({u"provider"_qs, u"add"_qs, u"inbox"_qs, u"--via"_qs, u"sandbox:"_qs});
     QCOMPARE(again.exitCode, 1);
 

@@ -325,6 +325,11 @@ int runAdd(const QStringList &args)
     if (!added->secretNames.isEmpty())
         out() << " Sealed secrets: " << added->secretNames.join(QStringLiteral(", ")) << '.';
     out() << '\n';
+    if (added->options.value(QStringLiteral("from")).toString().isEmpty()) {
+        out() << "It has no default sender: messages queued without one cannot be sent through "
+                 "it. Give it one with 'postdeskctl provider set "
+              << added->name << " --from ADDRESS'.\n";
+    }
     return 0;
 }
 

@@ -24,12 +24,13 @@ std::shared_ptr<const Secrets::KeyPair> loadHostKey(const QString &keyDirectory,
         store = std::make_unique<Secrets::KeychainKeyStore>();
     auto own = store->load(QStringLiteral("worker-key"));
     if (!own) {
-        qCWarning(lcQueue).noquote()
-                << "no worker key in" << store->describe() << "(" << own.error().message
-                << "): providers with secrets cannot be used here. Run 'postdeskctl worker init'"
-                << (keyDirectory.isEmpty() ? QString()
-                                           : QStringLiteral(" --key-dir ") + keyDirectory)
-                << "and have an admin authorise the key.";
+        const QString init = keyDirectory.isEmpty()
+                ? QStringLiteral("postdeskctl worker init")
+                : QStringLiteral("postdeskctl worker init --key-dir ") + keyDirectory;
+        qCWarning(lcQueue).noquote().nospace()
+                << "no worker key in " << store->describe() << " (" << own.error().message
+                << "): providers with secrets cannot be used here. Run '" << init
+                << "' and have an admin authorise the key.";
         return nullptr;
     }
     auto pair = Secrets::KeyPair::fromPrivateKey(*own);
@@ -120,7 +121,8 @@ void WorkerPool::start()
     m_running = m_count;
     for (QThread *thread : std::as_const(m_threads))
         thread->start();
-    qCInfo(lcQueue).noquote() << "started" << m_count << "send workers as" << prefix;
+    qCInfo(lcQueue).noquote() << "started" << m_count
+                              << (m_count == 1 ? "send worker as" : "send workers as") << prefix;
 }
 
 void WorkerPool::stop(int graceMs)
