@@ -35,13 +35,14 @@ private Q_SLOTS:
     void enqueueRejectsMistakes();
     void idempotentEnqueue();
     void batchEnqueueIsIdempotentToo();
-    void batchOf100kTakesSeconds();
+    void batchOf100kIsStoredWhole();
     void batchWithAnUnknownQueueQueuesNothing();
     void claimFollowsPriorityAndSchedule();
     void claimSetsALeaseAndCountsTheAttempt();
     void expiredLeaseIsReclaimedAndTheLateCompleteRefused();
     void expiredLeaseOnTheLastAttemptDeadLetters();
     void completeAndClaimInOneRoundTrip();
+    void firstLargeBatchGathersStatistics();
     void claimAndCompleteKeepOnePlan();
     void pipelinedStatementsFailAlone();
     void releaseLeasesGivesTheAttemptBack();
@@ -199,7 +200,7 @@ void TestQueueRepository::batchEnqueueIsIdempotentToo()
     QCOMPARE(data->text(0, 0), QStringLiteral("Tab\there \"quoted\" \\"));
 }
 
-void TestQueueRepository::batchOf100kTakesSeconds()
+void TestQueueRepository::batchOf100kIsStoredWhole()
 {
     QList<NewMessage> batch;
     batch.reserve(100000);
@@ -223,8 +224,8 @@ void TestQueueRepository::batchOf100kTakesSeconds()
     const qint64 keyedMs = timer.elapsed();
     QVERIFY2(keyed, qPrintable(why(keyed)));
     QCOMPARE(keyed->inserted, 100000);
+    // Its speed against raw COPY is measured by tests/bench/queue/run.sh, not asserted here.
     qInfo("100k enqueue: %lld ms plain, %lld ms with idempotency keys", plainMs, keyedMs);
-    QVERIFY2(plainMs < 20000 && keyedMs < 30000, "a 100k batch must take seconds, not minutes");
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE queue_id = "
                                    "(SELECT id FROM queues WHERE name = 'bulk') AND priority = 4 "
                                    "AND max_attempts = 4")),
@@ -389,6 +390,36 @@ void TestQueueRepository::completeAndClaimInOneRoundTrip()
     QCOMPARE(last.completed->accepted.size(), 1);
     QVERIFY(last.claimed->isEmpty());
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM messages WHERE state = 'sent'")), 2);
+}
+
+void TestQueueRepository::firstLargeBatchGathersStatistics()
+{
+    // A new database's messages table has never been analyzed: the planner would sort every
+    // pending message for each claim until autovacuum got to it.
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM pg_stats WHERE schemaname = "
+                                   "current_schema() AND tablename = 'messages'")),
+             0);
+    QueueRepository queue(*m_db);
+    QList<NewMessage> batch;
+    for (int i = 0; i < 5000; ++i)
+        batch << message(QStringLiteral("user%1@example.org").arg(i), QStringLiteral("bulk"));
+    auto result = queue.enqueueBatch(batch);
+    QVERIFY2(result, qPrintable(why(result)));
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM pg_stats WHERE schemaname = "
+                                   "current_schema() AND tablename = 'messages' "
+                                   "AND attname = 'state'")),
+             1);
+    auto plan = m_db->exec(QStringLiteral(
+            "EXPLAIN SELECT m.id FROM messages m WHERE m.state = 'pending' "
+            "AND m.scheduled_at <= now() ORDER BY m.priority, m.scheduled_at, m.id LIMIT 64 "
+            "FOR UPDATE OF m SKIP LOCKED"));
+    QVERIFY2(plan, qPrintable(why(plan)));
+    QString text;
+    for (int row = 0; row < plan->rowCount(); ++row)
+        text += plan->text(row, 0) + u'\n';
+    QVERIFY2(text.contains(QStringLiteral("Index Scan using messages_claimable"))
+                     && !text.contains(QStringLiteral("Sort")),
+             qPrintable(text));
 }
 
 void TestQueueRepository::claimAndCompleteKeepOnePlan()

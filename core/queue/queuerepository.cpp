@@ -297,7 +297,28 @@ Common::Result<BatchResult> QueueRepository::enqueueBatch(const QList<NewMessage
     if (auto ok = m_connection.commit(); !ok)
         return abort(ok.error());
     qCDebug(lcQueue) << "enqueued" << inserted << "of" << messages.size() << "messages";
+    analyzeIfNeverAnalyzed(inserted);
     return BatchResult{inserted, qint64(messages.size()) - inserted};
+}
+
+// Until messages has been analyzed once, the planner knows nothing of how many are pending: it
+// then plans the claim as a sort of every pending message, 0.1 s a claim for a backlog of 100k,
+// until autovacuum analyzes the table (up to a minute later). That is a new database's first
+// large batch, so the batch that found no statistics gathers them. Best effort: a role that may
+// not analyze the table only gets a warning from the server, and the claim stays correct.
+void QueueRepository::analyzeIfNeverAnalyzed(qint64 inserted)
+{
+    if (inserted < 1000)
+        return;
+    auto known = m_connection.exec(
+            QStringLiteral("SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = "
+                           "current_schema() AND tablename = 'messages' AND attname = 'state')"));
+    if (!known || known->text(0, 0) == u"t")
+        return;
+    if (auto analyzed = m_connection.exec(QStringLiteral("ANALYZE messages")); !analyzed)
+        qCDebug(lcQueue) << "could not analyze messages:" << analyzed.error().message;
+    else
+        qCInfo(lcQueue) << "gathered the first statistics of the messages table";
 }
 
 // One statement: pick due messages of running queues in priority and schedule order, locking them

@@ -96,6 +96,7 @@ private:
     Common::Result<qint64> bulkUpdate(const QString &assignments, const QString &stateCondition,
                                       const Filter &filter, const QVariantList &extra = {});
     Common::Status notify(const QString &queueIds);
+    void analyzeIfNeverAnalyzed(qint64 inserted);
 
     Db::Connection &m_connection;
 };
