@@ -325,7 +325,7 @@ int runAdd(const QStringList &args)
     if (!added->secretNames.isEmpty())
         out() << " Sealed secrets: " << added->secretNames.join(QStringLiteral(", ")) << '.';
     out() << '\n';
-    if (added->options.value(QStringLiteral("from")).toString().isEmpty()) {
+    if (added->defaultSender().isEmpty()) {
         out() << "It has no default sender: messages queued without one cannot be sent through "
                  "it. Give it one with 'postdeskctl provider set "
               << added->name << " --from ADDRESS'.\n";
@@ -588,9 +588,8 @@ int runSendTest(const QStringList &args)
     auto saved = openSaved(parser, **connection, name);
     if (!saved)
         return reportError(saved.error());
-    const QString from = parser.isSet(QStringLiteral("from"))
-            ? parser.value(QStringLiteral("from"))
-            : saved->record.options.value(QStringLiteral("from")).toString();
+    const QString from = parser.isSet(QStringLiteral("from")) ? parser.value(QStringLiteral("from"))
+                                                              : saved->record.defaultSender();
     auto message = Providers::composeTestMessage(name, from, parser.value(QStringLiteral("to")),
                                                  parser.value(QStringLiteral("subject")));
     if (!message)

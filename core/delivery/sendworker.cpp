@@ -399,7 +399,7 @@ bool SendWorker::dispatch(Job &job, QHash<qint64, int> &grants)
             --left;
         }
         MessageBuilder::Options options;
-        options.defaultSender = record.options.value(QStringLiteral("from")).toString();
+        options.defaultSender = record.defaultSender();
         options.dkim = entry->dkim ? &*entry->dkim : nullptr;
         options.decorate = m_settings.decorate
                 ? m_settings.decorate

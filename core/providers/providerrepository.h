@@ -62,6 +62,7 @@ struct ProviderRecord
     bool isDemo = false;
 
     QString url() const { return options.value(QStringLiteral("url")).toString(); }
+    QString defaultSender() const { return options.value(QStringLiteral("from")).toString(); }
 };
 
 // What a second editor is shown when the record changed under them: error code

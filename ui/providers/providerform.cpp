@@ -422,7 +422,7 @@ void ProviderForm::loadRecord(const Providers::ProviderRecord &record)
     m_priority->setValue(record.priority);
     m_rate->setText(record.limits.toString());
     m_pool->setValue(record.poolSize);
-    m_from->setText(record.options.value(QStringLiteral("from")).toString());
+    m_from->setText(record.defaultSender());
     m_dkimDomain->setText(record.options.value(QStringLiteral("dkim_domain")).toString());
     m_dkimSelector->setText(record.options.value(QStringLiteral("dkim_selector")).toString());
     m_dkimKeyFile->clear();
@@ -895,8 +895,7 @@ void ProviderForm::runSend(Providers::Transport *transport, const QMap<QString, 
 {
     const Providers::ProviderRecord &r = m_draft.record;
     auto message = Providers::composeTestMessage(r.name.isEmpty() ? tr("(unsaved)") : r.name,
-                                                 r.options.value(QStringLiteral("from")).toString(),
-                                                 m_testTo->text().trimmed());
+                                                 r.defaultSender(), m_testTo->text().trimmed());
     if (!message) {
         m_sendResult->setText(message.error().toString());
         setBusy(false);
