@@ -190,13 +190,17 @@ WITH done AS (
 )
 SELECT id FROM done;
 SQL
+# run_pgbench SCRIPT [OPTION...]: a full queue drained by one client per worker, batches of
+# $concurrency, its statements prepared as postdeskd prepares its own.
 transactions=$(( messages / concurrency / workers ))
-time_same() {
+run_pgbench() {
     fill_queue "$messages"
-    local out
-    out=$(pgbench -n -M prepared -f "$work/same.sql" -c "$workers" -j "$workers" -t "$transactions" \
-          -D worker=pgbench -D pid="$provider" -D raw="$raw" \
+    local script=$1 out; shift
+    out=$(pgbench -n -M prepared -f "$script" -c "$workers" -j "$workers" -t "$transactions" "$@" \
           -h "$pgsock" -p "$pgport" -U postgres postgres 2>&1) || { echo "$out" >&2; exit 1; }
+}
+time_same() {
+    run_pgbench "$work/same.sql" -D worker=pgbench -D pid="$provider" -D raw="$raw"
     stored_rate
 }
 
@@ -216,10 +220,8 @@ UPDATE messages SET state = 'sent', sent_at = now(), lease_token = NULL, leased_
 WHERE id = ANY(:ids::bigint[]) AND lease_token = :token::uuid AND state = 'processing';
 SQL
 time_lease() {
-    fill_queue "$messages"
-    local out sent seconds
-    out=$(pgbench -n -M prepared -f "$work/claim.sql" -c "$workers" -j "$workers" -t "$transactions" \
-          -h "$pgsock" -p "$pgport" -U postgres postgres 2>&1) || { echo "$out" >&2; exit 1; }
+    run_pgbench "$work/claim.sql"
+    local sent seconds
     sent=$(psql -At -c "SELECT count(*) FROM messages WHERE state = 'sent'")
     seconds=$(psql -At -c "SELECT extract(epoch FROM max(sent_at) - min(sent_at)) FROM messages WHERE state = 'sent'")
     # The first batch completes a moment after it was claimed: count one batch more.
